@@ -1,0 +1,66 @@
+//! Opening the embedded backend's data directory: the SQLite store and the secrets the local
+//! stack signs with, created on first use.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use praxis_shared::adapters::embedded::SqliteStore;
+use praxis_shared::ports::Store;
+use serde::{Deserialize, Serialize};
+
+use crate::{Backend, Common};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LocalSecrets {
+    /// Bearer token of the sim carrier's webhooks.
+    pub sim_token: String,
+    /// HMAC key of signed blob URLs.
+    pub blob_key: String,
+}
+
+pub fn prepare_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"ok")
+        .with_context(|| format!("the data directory {} is not writable", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(dir.to_path_buf())
+}
+
+pub fn open_store(common: &Common) -> anyhow::Result<Arc<dyn Store>> {
+    if common.backend == Backend::Aws {
+        bail!("the aws backend is not part of this build yet; use --backend embedded");
+    }
+    let dir = prepare_dir(&common.data_dir)?;
+    let store = SqliteStore::open(&dir.join("praxis.sqlite3"))
+        .with_context(|| format!("cannot open the store in {}", dir.display()))?;
+    Ok(Arc::new(store))
+}
+
+fn random_hex(n: usize) -> anyhow::Result<String> {
+    let mut b = vec![0u8; n];
+    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no random numbers from the OS: {e}"))?;
+    Ok(hex::encode(b))
+}
+
+pub fn load_secrets(dir: &Path) -> anyhow::Result<LocalSecrets> {
+    let path = dir.join("secrets.json");
+    if let Ok(raw) = std::fs::read(&path) {
+        return serde_json::from_slice(&raw)
+            .with_context(|| format!("{} is not valid; delete it to start over", path.display()));
+    }
+    let s = LocalSecrets {
+        sim_token: random_hex(24)?,
+        blob_key: random_hex(32)?,
+    };
+    std::fs::write(&path, serde_json::to_vec_pretty(&s)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(s)
+}

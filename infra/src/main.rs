@@ -1,0 +1,80 @@
+//! `praxis-sms`, the operator's command line: the local stack (`serve`) and administration of
+//! practices and keys. Script output is JSON on stdout; logs go to stderr.
+
+mod admin;
+mod local;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "praxis-sms",
+    version,
+    about = "SMS gateway for dental practices"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// SQLite file, in-process queue, files for mail and blobs.
+    Embedded,
+    /// DynamoDB, SQS, SES and S3 through the AWS SDK (honours AWS_ENDPOINT_URL).
+    Aws,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Where the embedded backend keeps its data.
+    #[arg(
+        long,
+        global = true,
+        env = "PRAXIS_SMS_DATA_DIR",
+        default_value = "data"
+    )]
+    data_dir: PathBuf,
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "PRAXIS_SMS_BACKEND",
+        default_value = "embedded"
+    )]
+    backend: Backend,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the whole stack on this machine: API, webhooks, dispatcher and the sim carrier.
+    Serve(serve::ServeArgs),
+    /// Practices.
+    #[command(subcommand)]
+    Org(admin::OrgCommand),
+    /// API keys: create one for a practice, list or revoke.
+    #[command(subcommand)]
+    Key(admin::KeyCommand),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    praxis_shared::telemetry::init(false);
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Org(cmd) => admin::org(cmd).await,
+        Command::Key(cmd) => admin::key(cmd).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! `praxis-sms serve`: the whole stack in one process on the embedded backend. HTTP requests
+//! are turned into the Lambda request type and handed to the same handlers the Lambdas run.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::body::Body as AxumBody;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use chrono::Utc;
+use http::StatusCode;
+use praxis_dispatch::{LOCAL_RETRY_DELAY, Outcome, dispatch_one};
+use praxis_shared::adapters::embedded::{
+    FileBlobs, JobReceiver, OutboxMailer, SqliteStore, channel_queue,
+};
+use praxis_shared::carriers::sim::{SimCarrier, SimWebhooks};
+use praxis_shared::domain::message::retention_cutoff;
+use praxis_shared::domain::org::{EmailAddress, OrgName};
+use praxis_shared::domain::{Region, SenderId};
+use praxis_shared::ports::SystemClock;
+use praxis_shared::services::{Services, Settings};
+use serde_json::json;
+
+use crate::admin::{NewOrg, create_org};
+use crate::local::{load_secrets, prepare_dir};
+use crate::{Backend, Common};
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Where to listen; port 0 picks a free port (printed on start).
+    #[arg(long, env = "PRAXIS_SMS_ADDR", default_value = "127.0.0.1:3000")]
+    addr: SocketAddr,
+    /// Concurrent dispatcher workers (each holds at most one message at the carrier).
+    #[arg(long, default_value_t = 16)]
+    workers: usize,
+    #[command(flatten)]
+    common: Common,
+}
+
+struct App {
+    svc: Services,
+    blobs: FileBlobs,
+    public_url: String,
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    if args.common.backend == Backend::Aws {
+        anyhow::bail!("the aws backend is not part of this build yet; use --backend embedded");
+    }
+    let dir = prepare_dir(&args.common.data_dir)?;
+    let secrets = load_secrets(&dir)?;
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let addr = listener.local_addr()?;
+    let base_url = format!("http://{addr}");
+
+    let store = Arc::new(
+        SqliteStore::open(&dir.join("praxis.sqlite3"))
+            .with_context(|| format!("cannot open the store in {}", dir.display()))?,
+    );
+    let (queue, jobs) = channel_queue();
+    let carrier = SimCarrier::new(
+        &dir.join("sim"),
+        format!("{base_url}/webhooks/sim/dlr"),
+        secrets.sim_token.clone(),
+    )
+    .context("cannot start the sim carrier")?;
+    let blobs = FileBlobs::new(
+        dir.join("blobs"),
+        base_url.clone(),
+        secrets.blob_key.as_bytes().to_vec(),
+    )?;
+    let svc = Services {
+        store: store.clone(),
+        queue: Arc::new(queue),
+        carrier: Arc::new(carrier),
+        webhooks: vec![Arc::new(SimWebhooks::new(secrets.sim_token.clone()))],
+        mailer: Arc::new(OutboxMailer::new(
+            dir.join("outbox"),
+            "praxis-sms <noreply@praxis-sms.local>",
+        )?),
+        blobs: Arc::new(blobs.clone()),
+        clock: Arc::new(SystemClock),
+        settings: Settings::default(),
+    };
+
+    if svc.store.list_orgs().await?.is_empty() {
+        let demo = create_org(
+            svc.store.as_ref(),
+            NewOrg {
+                name: OrgName::parse("Demo-Praxis")?,
+                email: EmailAddress::parse("praxis@example.com")?,
+                sender: Some(SenderId::parse("DemoPraxis")?),
+                region: Region::DE,
+                reply_number: None,
+                activated_on: Utc::now().date_naive(),
+            },
+        )
+        .await?;
+        println!("{}", json!({ "event": "demo_practice", "practice": demo }));
+    }
+
+    // Work accepted before a restart and not yet with the carrier: its dispatcher is gone, so
+    // its claims are void and it is dispatched again.
+    let open = svc.store.unfinished().await?;
+    if !open.is_empty() {
+        tracing::info!(count = open.len(), "resuming unfinished messages");
+        svc.queue.enqueue(&open).await?;
+    }
+    for _ in 0..args.workers.max(1) {
+        tokio::spawn(worker(svc.clone(), jobs.clone(), true));
+    }
+    tokio::spawn(housekeeping(svc.clone()));
+
+    let app = Arc::new(App {
+        svc,
+        blobs,
+        public_url: base_url.clone(),
+    });
+    let router = axum::Router::new().fallback(handle).with_state(app);
+    println!(
+        "{}",
+        json!({ "event": "listening", "addr": addr.to_string(), "url": base_url, "data_dir": dir })
+    );
+    tracing::info!(%addr, data_dir = %dir.display(), "praxis-sms is listening");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// One dispatcher worker: the local stand-in for the Lambda that SQS would invoke.
+async fn worker(svc: Services, jobs: JobReceiver, first_pass_after_restart: bool) {
+    let _ = first_pass_after_restart;
+    while let Some(id) = jobs.next().await {
+        match dispatch_one(&svc, id).await {
+            Ok(Outcome::RetryLater) => {
+                let _ = svc.queue.enqueue_later(id, LOCAL_RETRY_DELAY).await;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(message_id = %id, error = %e, "dispatch failed; retrying later");
+                let _ = svc.queue.enqueue_later(id, LOCAL_RETRY_DELAY).await;
+            }
+        }
+    }
+}
+
+/// What EventBridge schedules and DynamoDB's TTL do on AWS: expire overdue messages and purge
+/// personal data past retention.
+async fn housekeeping(svc: Services) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let now = svc.clock.now();
+        match svc.store.expire_overdue(now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "messages expired after 72 hours"),
+            Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
+        }
+        match svc.store.purge_before(retention_cutoff(now)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "messages past retention deleted"),
+            Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+        }
+    }
+}
+
+async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
+    let path = req.uri().path().to_owned();
+    if path == "/healthz" {
+        return plain(StatusCode::OK, "ok");
+    }
+    if let Some(key) = path.strip_prefix("/blobs/") {
+        return blob(&app, key, req.uri().query().unwrap_or_default()).await;
+    }
+    // Read one byte past the limit so the handler, not the transport, answers 413.
+    let limit = app.svc.settings.max_body_bytes + 1;
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => {
+            return to_axum(
+                praxis_api::error::ApiError::TooLarge {
+                    limit: app.svc.settings.max_body_bytes,
+                }
+                .into_response(),
+            );
+        }
+    };
+    let lreq = lambda_http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
+    let res = if path.starts_with("/webhooks/") {
+        praxis_dlr::handle(&app.svc, lreq, Some(&app.public_url)).await
+    } else {
+        praxis_api::handle(&app.svc, lreq).await
+    };
+    to_axum(res)
+}
+
+fn to_axum(res: lambda_http::Response<lambda_http::Body>) -> Response {
+    let (parts, body) = res.into_parts();
+    let bytes: Vec<u8> = match body {
+        lambda_http::Body::Empty => Vec::new(),
+        lambda_http::Body::Text(t) => t.into_bytes(),
+        lambda_http::Body::Binary(b) => b,
+        _ => Vec::new(),
+    };
+    Response::from_parts(parts, AxumBody::from(bytes))
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    let mut r = Response::new(AxumBody::from(text));
+    *r.status_mut() = status;
+    r
+}
+
+/// Serves a blob through a signed URL, like an S3 presigned GET.
+async fn blob(app: &App, key: &str, query: &str) -> Response {
+    let mut expires = 0i64;
+    let mut signature = "";
+    for kv in query.split('&') {
+        match kv.split_once('=') {
+            Some(("expires", v)) => expires = v.parse().unwrap_or(0),
+            Some(("signature", v)) => signature = v,
+            _ => {}
+        }
+    }
+    if !app.blobs.verify(key, expires, signature) {
+        return plain(StatusCode::FORBIDDEN, "link expired or invalid");
+    }
+    use praxis_shared::ports::Blobs;
+    match app.blobs.get(key).await {
+        Ok(Some(bytes)) => {
+            let mut r = Response::new(AxumBody::from(bytes));
+            let ct = if key.ends_with(".pdf") {
+                "application/pdf"
+            } else {
+                "application/octet-stream"
+            };
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static(ct),
+            );
+            r
+        }
+        Ok(None) => plain(StatusCode::NOT_FOUND, "not found"),
+        Err(_) => plain(StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+    }
+}

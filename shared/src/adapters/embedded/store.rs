@@ -1,0 +1,665 @@
+//! The store on a SQLite file: one connection in WAL mode behind a mutex, used from a blocking
+//! thread. Every status change is one `UPDATE … WHERE status IN (…)`, so it is conditional.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::domain::apikey::{ApiKeyRecord, KeyHash};
+use crate::domain::message::{HistoryEntry, Message, Transition};
+use crate::domain::org::Org;
+use crate::domain::status::EXPIRY;
+use crate::domain::{KeyId, MessageId, OrgId, PhoneNumber, Reason, Region, SenderId, Status};
+use crate::ports::{
+    IdempotencyClaim, IdempotencyRecord, ListQuery, Page, PortError, PortResult, Store,
+};
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS orgs (
+    id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+    hash TEXT PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    org_id TEXT NOT NULL,
+    hint TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    org_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (org_id, key)
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    to_number TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    body TEXT NOT NULL,
+    reference TEXT,
+    encoding TEXT NOT NULL,
+    segments INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT,
+    created_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    carrier TEXT,
+    carrier_ref TEXT,
+    lease_until INTEGER NOT NULL DEFAULT 0,
+    history TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_org ON messages (org_id, id);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_carrier_ref
+    ON messages (carrier, carrier_ref) WHERE carrier_ref IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_open
+    ON messages (status) WHERE status IN ('pending', 'queued', 'sent', 'buffered');
+"#;
+
+const MESSAGE_COLUMNS: &str = "id, org_id, to_number, sender, body, reference, encoding, \
+     segments, status, reason, created_at, sent_at, carrier, carrier_ref, history";
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> PortResult<SqliteStore> {
+        let conn = Connection::open(path).map_err(|e| {
+            PortError::Unavailable(format!("cannot open database {}: {e}", path.display()))
+        })?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(db)?;
+        conn.execute_batch(SCHEMA).map_err(db)?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` on the connection on a blocking thread, keeping SQLite's I/O off the async
+    /// workers.
+    async fn run<T, F>(&self, f: F) -> PortResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> PortResult<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| PortError::Unavailable("database lock poisoned".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| PortError::Unavailable(format!("database task failed: {e}")))?
+    }
+}
+
+fn db(e: rusqlite::Error) -> PortError {
+    PortError::Unavailable(format!("sqlite: {e}"))
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> PortResult<DateTime<Utc>> {
+    DateTime::<Utc>::from_timestamp_millis(v)
+        .ok_or_else(|| PortError::Corrupt(format!("timestamp {v} out of range")))
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn corrupt<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> PortError {
+    move |e| PortError::Corrupt(format!("{what}: {e}"))
+}
+
+/// Raw columns of a message row; parsed outside the row callback so errors stay typed.
+struct MessageRow {
+    id: String,
+    org_id: String,
+    to: String,
+    sender: String,
+    body: String,
+    reference: Option<String>,
+    encoding: String,
+    segments: i64,
+    status: String,
+    reason: Option<String>,
+    created_at: i64,
+    sent_at: Option<i64>,
+    carrier: Option<String>,
+    carrier_ref: Option<String>,
+    history: String,
+}
+
+impl MessageRow {
+    fn read(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
+        Ok(MessageRow {
+            id: r.get(0)?,
+            org_id: r.get(1)?,
+            to: r.get(2)?,
+            sender: r.get(3)?,
+            body: r.get(4)?,
+            reference: r.get(5)?,
+            encoding: r.get(6)?,
+            segments: r.get(7)?,
+            status: r.get(8)?,
+            reason: r.get(9)?,
+            created_at: r.get(10)?,
+            sent_at: r.get(11)?,
+            carrier: r.get(12)?,
+            carrier_ref: r.get(13)?,
+            history: r.get(14)?,
+        })
+    }
+
+    fn parse(self) -> PortResult<Message> {
+        let encoding = serde_json::from_value(serde_json::Value::String(self.encoding))
+            .map_err(corrupt("encoding"))?;
+        Ok(Message {
+            id: MessageId::parse(&self.id).map_err(corrupt("message id"))?,
+            org_id: OrgId::parse(&self.org_id).map_err(corrupt("org id"))?,
+            to: PhoneNumber::parse(&self.to, Region::DE).map_err(corrupt("number"))?,
+            sender: SenderId::parse(&self.sender).map_err(corrupt("sender"))?,
+            text: self.body,
+            reference: self.reference,
+            encoding,
+            segments: u32::try_from(self.segments).map_err(corrupt("segments"))?,
+            status: self.status.parse().map_err(corrupt("status"))?,
+            reason: match self.reason {
+                Some(r) => Some(
+                    Reason::parse(&r).ok_or_else(|| PortError::Corrupt(format!("reason {r}")))?,
+                ),
+                None => None,
+            },
+            created_at: from_ms(self.created_at)?,
+            sent_at: self.sent_at.map(from_ms).transpose()?,
+            carrier: self.carrier,
+            carrier_ref: self.carrier_ref,
+            history: serde_json::from_str::<Vec<HistoryEntry>>(&self.history)
+                .map_err(corrupt("history"))?,
+        })
+    }
+}
+
+fn query_messages(
+    conn: &Connection,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> PortResult<Vec<Message>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(db)?;
+    let rows = stmt
+        .query_map(args, MessageRow::read)
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    rows.into_iter().map(MessageRow::parse).collect()
+}
+
+fn status_list(statuses: &[Status]) -> String {
+    // Statuses are a closed enum, so inlining their names cannot inject anything.
+    statuses
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn key_row(r: &Row<'_>) -> rusqlite::Result<(String, String, String, String, i64, Option<i64>)> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+fn parse_key(
+    (hash, id, org_id, hint, created_at, revoked_at): (
+        String,
+        String,
+        String,
+        String,
+        i64,
+        Option<i64>,
+    ),
+) -> PortResult<ApiKeyRecord> {
+    Ok(ApiKeyRecord {
+        id: KeyId::parse(&id).map_err(corrupt("key id"))?,
+        org_id: OrgId::parse(&org_id).map_err(corrupt("org id"))?,
+        hash: KeyHash::from_stored(hash),
+        hint,
+        created_at: from_ms(created_at)?,
+        revoked_at: revoked_at.map(from_ms).transpose()?,
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_org(&self, org: &Org) -> PortResult<()> {
+        let id = org.id.to_string();
+        let doc = serde_json::to_string(org).map_err(corrupt("org"))?;
+        self.run(move |c| {
+            let n = c
+                .execute(
+                    "INSERT INTO orgs (id, doc) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                    params![id, doc],
+                )
+                .map_err(db)?;
+            if n == 0 {
+                return Err(PortError::Conflict(format!("practice {id} exists")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_org(&self, id: OrgId) -> PortResult<Option<Org>> {
+        let id = id.to_string();
+        self.run(move |c| {
+            let doc: Option<String> = c
+                .query_row("SELECT doc FROM orgs WHERE id = ?1", [id], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            doc.map(|d| serde_json::from_str(&d).map_err(corrupt("org")))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn list_orgs(&self) -> PortResult<Vec<Org>> {
+        self.run(|c| {
+            let mut stmt = c.prepare("SELECT doc FROM orgs ORDER BY id").map_err(db)?;
+            let docs = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            docs.iter()
+                .map(|d| serde_json::from_str(d).map_err(corrupt("org")))
+                .collect()
+        })
+        .await
+    }
+
+    async fn put_api_key(&self, key: &ApiKeyRecord) -> PortResult<()> {
+        let k = key.clone();
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO api_keys (hash, id, org_id, hint, created_at, revoked_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    k.hash.as_str(),
+                    k.id.to_string(),
+                    k.org_id.to_string(),
+                    k.hint,
+                    ms(k.created_at),
+                    k.revoked_at.map(ms)
+                ],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn find_api_key(&self, hash: &KeyHash) -> PortResult<Option<ApiKeyRecord>> {
+        let h = hash.as_str().to_owned();
+        self.run(move |c| {
+            c.query_row(
+                "SELECT hash, id, org_id, hint, created_at, revoked_at FROM api_keys WHERE hash = ?1",
+                [h],
+                key_row,
+            )
+            .optional()
+            .map_err(db)?
+            .map(parse_key)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn list_api_keys(&self, org: OrgId) -> PortResult<Vec<ApiKeyRecord>> {
+        let org = org.to_string();
+        self.run(move |c| {
+            let mut stmt = c
+                .prepare(
+                    "SELECT hash, id, org_id, hint, created_at, revoked_at FROM api_keys \
+                     WHERE org_id = ?1 ORDER BY id",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([org], key_row)
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            rows.into_iter().map(parse_key).collect()
+        })
+        .await
+    }
+
+    async fn revoke_api_key(&self, id: KeyId, at: DateTime<Utc>) -> PortResult<bool> {
+        let id = id.to_string();
+        self.run(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                    params![id, ms(at)],
+                )
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        record: &IdempotencyRecord,
+    ) -> PortResult<IdempotencyClaim> {
+        let r = record.clone();
+        self.run(move |c| {
+            let tx = c.transaction().map_err(db)?;
+            let n = tx
+                .execute(
+                    "INSERT INTO idempotency_keys (org_id, key, fingerprint, created_at) \
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                    params![r.org_id.to_string(), r.key, r.fingerprint, ms(r.created_at)],
+                )
+                .map_err(db)?;
+            let claim = if n == 1 {
+                IdempotencyClaim::Fresh
+            } else {
+                let (fingerprint, created_at): (String, i64) = tx
+                    .query_row(
+                        "SELECT fingerprint, created_at FROM idempotency_keys \
+                         WHERE org_id = ?1 AND key = ?2",
+                        params![r.org_id.to_string(), r.key],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .map_err(db)?;
+                IdempotencyClaim::Seen(IdempotencyRecord {
+                    org_id: r.org_id,
+                    key: r.key.clone(),
+                    fingerprint,
+                    created_at: from_ms(created_at)?,
+                })
+            };
+            tx.commit().map_err(db)?;
+            Ok(claim)
+        })
+        .await
+    }
+
+    async fn insert_messages(&self, messages: &[Message]) -> PortResult<usize> {
+        let msgs = messages.to_vec();
+        self.run(move |c| {
+            let tx = c.transaction().map_err(db)?;
+            let mut inserted = 0;
+            {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO messages (id, org_id, to_number, sender, body, reference, \
+                         encoding, segments, status, reason, created_at, sent_at, carrier, \
+                         carrier_ref, history) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+                         ON CONFLICT (id) DO NOTHING",
+                    )
+                    .map_err(db)?;
+                for m in &msgs {
+                    let history = serde_json::to_string(&m.history).map_err(corrupt("history"))?;
+                    inserted += stmt
+                        .execute(params![
+                            m.id.to_string(),
+                            m.org_id.to_string(),
+                            m.to.as_str(),
+                            m.sender.as_str(),
+                            m.text,
+                            m.reference,
+                            m.encoding.as_str(),
+                            m.segments,
+                            m.status.as_str(),
+                            m.reason.map(|r| r.as_str()),
+                            ms(m.created_at),
+                            m.sent_at.map(ms),
+                            m.carrier,
+                            m.carrier_ref,
+                            history,
+                        ])
+                        .map_err(db)?;
+                }
+            }
+            tx.commit().map_err(db)?;
+            Ok(inserted)
+        })
+        .await
+    }
+
+    async fn get_message(&self, id: MessageId) -> PortResult<Option<Message>> {
+        let id = id.to_string();
+        self.run(move |c| {
+            let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1");
+            Ok(query_messages(c, &sql, &[&id])?.into_iter().next())
+        })
+        .await
+    }
+
+    async fn get_messages(&self, ids: &[MessageId]) -> PortResult<Vec<Message>> {
+        let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+        self.run(move |c| {
+            let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1");
+            let mut out = Vec::with_capacity(ids.len());
+            for id in &ids {
+                out.extend(query_messages(c, &sql, &[id])?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn list_messages(&self, org: OrgId, q: &ListQuery) -> PortResult<Page<Message>> {
+        let org = org.to_string();
+        let q = q.clone();
+        self.run(move |c| {
+            // Ids are ULIDs, so the time window is an id range on the (org_id, id) index.
+            let lower = MessageId::floor(q.since).to_string();
+            let mut upper = q
+                .until
+                .map(MessageId::ceil)
+                .unwrap_or(MessageId::ceil(DateTime::<Utc>::MAX_UTC))
+                .to_string();
+            if let Some(after) = q.after {
+                let after = after.to_string();
+                if after < upper {
+                    // `after` itself was on the previous page: step just below it.
+                    upper = after;
+                }
+            }
+            let status_clause = match q.status {
+                Some(s) => format!("AND status = '{}'", s.as_str()),
+                None => String::new(),
+            };
+            let sql = format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE org_id = ?1 AND id >= ?2 \
+                 AND id < ?3 {status_clause} ORDER BY id DESC LIMIT ?4"
+            );
+            let fetch = (q.limit + 1) as i64;
+            let mut items = query_messages(c, &sql, &[&org, &lower, &upper, &fetch])?;
+            // `until` is inclusive but the bound is exclusive; ceil() is the max id of that
+            // millisecond, which no random id reaches, so nothing is lost in practice.
+            let next = if items.len() > q.limit {
+                items.truncate(q.limit);
+                items.last().map(|m| m.id)
+            } else {
+                None
+            };
+            Ok(Page { items, next })
+        })
+        .await
+    }
+
+    async fn apply(&self, t: &Transition) -> PortResult<bool> {
+        let t = t.clone();
+        self.run(move |c| {
+            let from = status_list(&t.from());
+            if from.is_empty() {
+                return Ok(false);
+            }
+            let (carrier, carrier_ref) = t.carrier.clone().unzip();
+            let sent_at = (t.to == Status::Sent).then(|| ms(t.at));
+            let sql = format!(
+                "UPDATE messages SET status = ?2, reason = COALESCE(?3, reason), \
+                 history = json_insert(history, '$[#]', json_object('status', ?2, 'at', ?4)), \
+                 sent_at = COALESCE(sent_at, ?5), \
+                 carrier = COALESCE(?6, carrier), carrier_ref = COALESCE(?7, carrier_ref), \
+                 lease_until = 0 \
+                 WHERE id = ?1 AND status IN ({from})"
+            );
+            let n = c
+                .prepare_cached(&sql)
+                .map_err(db)?
+                .execute(params![
+                    t.id.to_string(),
+                    t.to.as_str(),
+                    t.reason.map(|r| r.as_str()),
+                    rfc3339(t.at),
+                    sent_at,
+                    carrier,
+                    carrier_ref,
+                ])
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn claim_for_dispatch(
+        &self,
+        id: MessageId,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> PortResult<Option<Message>> {
+        let id = id.to_string();
+        self.run(move |c| {
+            let n = c
+                .prepare_cached(
+                    "UPDATE messages SET lease_until = ?3, \
+                     history = CASE WHEN status = 'pending' \
+                        THEN json_insert(history, '$[#]', json_object('status', 'queued', 'at', ?4)) \
+                        ELSE history END, \
+                     status = 'queued' \
+                     WHERE id = ?1 AND (status = 'pending' OR (status = 'queued' AND lease_until < ?2))",
+                )
+                .map_err(db)?
+                .execute(params![id, ms(now), ms(lease_until), rfc3339(now)])
+                .map_err(db)?;
+            if n == 0 {
+                return Ok(None);
+            }
+            let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1");
+            Ok(query_messages(c, &sql, &[&id])?.into_iter().next())
+        })
+        .await
+    }
+
+    async fn release_claim(&self, id: MessageId) -> PortResult<()> {
+        let id = id.to_string();
+        self.run(move |c| {
+            c.execute(
+                "UPDATE messages SET lease_until = 0 WHERE id = ?1 AND status = 'queued'",
+                [id],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn find_by_carrier_ref(
+        &self,
+        carrier: &str,
+        carrier_ref: &str,
+    ) -> PortResult<Option<MessageId>> {
+        let (carrier, carrier_ref) = (carrier.to_owned(), carrier_ref.to_owned());
+        self.run(move |c| {
+            let id: Option<String> = c
+                .query_row(
+                    "SELECT id FROM messages WHERE carrier = ?1 AND carrier_ref = ?2",
+                    params![carrier, carrier_ref],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db)?;
+            id.map(|i| MessageId::parse(&i).map_err(corrupt("message id")))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn unfinished(&self) -> PortResult<Vec<MessageId>> {
+        self.run(|c| {
+            let mut stmt = c
+                .prepare(
+                    "SELECT id FROM messages WHERE status IN ('pending', 'queued') ORDER BY id",
+                )
+                .map_err(db)?;
+            let ids = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            ids.iter()
+                .map(|i| MessageId::parse(i).map_err(corrupt("message id")))
+                .collect()
+        })
+        .await
+    }
+
+    async fn expire_overdue(&self, now: DateTime<Utc>) -> PortResult<usize> {
+        self.run(move |c| {
+            // The history entry carries the moment it expired (sent_at + 72 h), not the sweep's.
+            let n = c
+                .execute(
+                    "UPDATE messages SET status = 'undelivered', reason = 'expired', \
+                     history = json_insert(history, '$[#]', json_object('status', 'undelivered', \
+                        'at', strftime('%Y-%m-%dT%H:%M:%fZ', (sent_at + ?2) / 1000.0, 'unixepoch'))) \
+                     WHERE status IN ('sent', 'buffered') AND sent_at IS NOT NULL \
+                        AND sent_at + ?2 <= ?1",
+                    params![ms(now), EXPIRY.num_milliseconds()],
+                )
+                .map_err(db)?;
+            Ok(n)
+        })
+        .await
+    }
+
+    async fn purge_before(&self, cutoff: DateTime<Utc>) -> PortResult<usize> {
+        self.run(move |c| {
+            let tx = c.transaction().map_err(db)?;
+            let n = tx
+                .execute("DELETE FROM messages WHERE created_at < ?1", [ms(cutoff)])
+                .map_err(db)?;
+            tx.execute(
+                "DELETE FROM idempotency_keys WHERE created_at < ?1",
+                [ms(cutoff)],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(n)
+        })
+        .await
+    }
+}

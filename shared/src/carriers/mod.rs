@@ -1,0 +1,50 @@
+//! Carriers: adapters that hand SMS to a network and read what the network reports back
+//! through webhooks. The dispatcher and the DLR handler only see the traits here.
+
+pub mod sim;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{MessageId, Reason, Status};
+
+/// Which message a report is about: carriers that echo our id give it directly; the others
+/// only know their own id, which the store maps back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportTarget {
+    Ours(MessageId),
+    CarrierRef(String),
+}
+
+/// A delivery report, translated into our statuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub target: ReportTarget,
+    /// None where the carrier's status says nothing new (e.g. seven.io's `UNKNOWN`).
+    pub status: Option<Status>,
+    pub reason: Option<Reason>,
+    pub at: DateTime<Utc>,
+}
+
+/// A webhook call as received, with the URL the carrier called (some sign it).
+#[derive(Debug, Clone, Copy)]
+pub struct WebhookRequest<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    pub headers: &'a http::HeaderMap,
+    pub body: &'a [u8],
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookError {
+    #[error("webhook not authenticated: {0}")]
+    Unauthorized(&'static str),
+    #[error("webhook payload not understood: {0}")]
+    BadPayload(String),
+}
+
+/// The webhook side of a carrier.
+pub trait CarrierWebhooks: Send + Sync {
+    fn name(&self) -> &str;
+    fn verify(&self, req: &WebhookRequest<'_>, now: DateTime<Utc>) -> Result<(), WebhookError>;
+    fn parse_reports(&self, body: &[u8]) -> Result<Vec<DeliveryReport>, WebhookError>;
+}

@@ -1,0 +1,288 @@
+//! `sim`, the simulated carrier of the local stack and the tests. Outcomes depend on the
+//! recipient's last four digits (DESIGN.md); it reports through the real DLR webhook over HTTP.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+
+use super::{CarrierWebhooks, DeliveryReport, ReportTarget, WebhookError, WebhookRequest};
+use crate::domain::{MessageId, Reason, Status};
+use crate::ports::{Carrier, OutboundSms, SubmitError, Submitted};
+
+pub const NAME: &str = "sim";
+
+/// What the sim does with a number, by its last four digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    /// `0000`: accepted, then reported undelivered (unknown subscriber).
+    UnknownSubscriber,
+    /// `1111`: accepted, then reported buffered, and nothing more.
+    StaysBuffered,
+    /// `2222`: refused at submission, permanently.
+    Rejected,
+    /// `3333`: two transient failures, then accepted and delivered.
+    FlakyTwice,
+    /// Anything else: accepted, then delivered.
+    Delivers,
+}
+
+impl Behaviour {
+    pub fn of(last_four: &str) -> Behaviour {
+        match last_four {
+            "0000" => Behaviour::UnknownSubscriber,
+            "1111" => Behaviour::StaysBuffered,
+            "2222" => Behaviour::Rejected,
+            "3333" => Behaviour::FlakyTwice,
+            _ => Behaviour::Delivers,
+        }
+    }
+}
+
+/// The sim's DLR payload (its own documented protocol: JSON, bearer token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimReport {
+    pub id: String,
+    pub carrier_ref: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+pub struct SimCarrier {
+    submissions: Mutex<File>,
+    attempts: Mutex<HashMap<MessageId, u32>>,
+    webhook_url: String,
+    token: String,
+    http: reqwest::Client,
+    report_delay: Duration,
+}
+
+impl SimCarrier {
+    /// `dir` gets `submissions.jsonl`; reports are posted to `webhook_url` with `token`.
+    pub fn new(dir: &Path, webhook_url: String, token: String) -> std::io::Result<SimCarrier> {
+        std::fs::create_dir_all(dir)?;
+        let submissions = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("submissions.jsonl"))?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(64)
+            .build()
+            .map_err(std::io::Error::other)?;
+        Ok(SimCarrier {
+            submissions: Mutex::new(submissions),
+            attempts: Mutex::new(HashMap::new()),
+            webhook_url,
+            token,
+            http,
+            report_delay: Duration::from_millis(5),
+        })
+    }
+
+    fn record(&self, id: MessageId, carrier_ref: &str, segments: u32) -> Result<(), SubmitError> {
+        let line = serde_json::json!({
+            "id": id.to_string(),
+            "carrier_ref": carrier_ref,
+            "segments": segments,
+            "at": Utc::now(),
+        });
+        let mut f = self
+            .submissions
+            .lock()
+            .map_err(|_| SubmitError::Transient("sim log lock poisoned".into()))?;
+        writeln!(f, "{line}").map_err(|e| SubmitError::Transient(format!("sim log: {e}")))
+    }
+
+    fn flaky_attempt(&self, id: MessageId) -> u32 {
+        let mut a = match self.attempts.lock() {
+            Ok(a) => a,
+            Err(p) => p.into_inner(),
+        };
+        let n = a.entry(id).or_insert(0);
+        *n += 1;
+        *n
+    }
+
+    fn report_later(&self, report: SimReport) {
+        let http = self.http.clone();
+        let url = self.webhook_url.clone();
+        let token = self.token.clone();
+        let delay = self.report_delay;
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            // Like a real carrier: retry a failed webhook call with growing pauses.
+            let mut pause = Duration::from_millis(100);
+            for _ in 0..10 {
+                let res = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&report)
+                    .send()
+                    .await;
+                match res {
+                    Ok(r) if r.status().is_success() => return,
+                    Ok(r) => {
+                        tracing::warn!(message_id = %report.id, status = %r.status(), "sim DLR not accepted; retrying")
+                    }
+                    Err(e) => {
+                        tracing::warn!(message_id = %report.id, error = %e, "sim DLR failed; retrying")
+                    }
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+            tracing::error!(message_id = %report.id, "sim DLR given up");
+        });
+    }
+}
+
+#[async_trait]
+impl Carrier for SimCarrier {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    async fn submit(&self, sms: &OutboundSms<'_>) -> Result<Submitted, SubmitError> {
+        let behaviour = Behaviour::of(sms.to.last_four());
+        let (status, reason) = match behaviour {
+            Behaviour::Rejected => {
+                return Err(SubmitError::Permanent {
+                    reason: Reason::Rejected,
+                    detail: "sim: recipient rejected at submission".into(),
+                });
+            }
+            Behaviour::FlakyTwice if self.flaky_attempt(sms.id) <= 2 => {
+                return Err(SubmitError::Transient(
+                    "sim: temporary network failure".into(),
+                ));
+            }
+            Behaviour::UnknownSubscriber => (
+                Status::Undelivered,
+                Some(Reason::UnknownSubscriber.as_str().to_owned()),
+            ),
+            Behaviour::StaysBuffered => (Status::Buffered, None),
+            Behaviour::FlakyTwice | Behaviour::Delivers => (Status::Delivered, None),
+        };
+        let carrier_ref = format!("sim-{}", sms.id);
+        self.record(sms.id, &carrier_ref, sms.segments)?;
+        self.report_later(SimReport {
+            id: sms.id.to_string(),
+            carrier_ref: carrier_ref.clone(),
+            status: status.as_str().to_owned(),
+            reason,
+            at: Utc::now(),
+        });
+        Ok(Submitted { carrier_ref })
+    }
+}
+
+/// The sim's webhook side: a shared bearer token (the sim has no signature scheme).
+pub struct SimWebhooks {
+    token: String,
+}
+
+impl SimWebhooks {
+    pub fn new(token: String) -> SimWebhooks {
+        SimWebhooks { token }
+    }
+}
+
+impl CarrierWebhooks for SimWebhooks {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn verify(&self, req: &WebhookRequest<'_>, _now: DateTime<Utc>) -> Result<(), WebhookError> {
+        let given = req
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(WebhookError::Unauthorized("missing bearer token"))?;
+        if given.as_bytes().ct_eq(self.token.as_bytes()).into() {
+            Ok(())
+        } else {
+            Err(WebhookError::Unauthorized("wrong token"))
+        }
+    }
+
+    fn parse_reports(&self, body: &[u8]) -> Result<Vec<DeliveryReport>, WebhookError> {
+        let r: SimReport =
+            serde_json::from_slice(body).map_err(|e| WebhookError::BadPayload(e.to_string()))?;
+        let status: Status =
+            r.status
+                .parse()
+                .map_err(|e: crate::domain::status::UnknownStatus| {
+                    WebhookError::BadPayload(e.to_string())
+                })?;
+        let reason = match r.reason.as_deref() {
+            Some(s) => Some(
+                Reason::parse(s)
+                    .ok_or_else(|| WebhookError::BadPayload(format!("unknown reason {s:?}")))?,
+            ),
+            None => None,
+        };
+        let target = match MessageId::parse(&r.id) {
+            Ok(id) => ReportTarget::Ours(id),
+            Err(_) => ReportTarget::CarrierRef(r.carrier_ref),
+        };
+        Ok(vec![DeliveryReport {
+            target,
+            status: Some(status),
+            reason,
+            at: r.at,
+        }])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn behaviour_follows_the_last_four_digits() {
+        assert_eq!(Behaviour::of("0000"), Behaviour::UnknownSubscriber);
+        assert_eq!(Behaviour::of("1111"), Behaviour::StaysBuffered);
+        assert_eq!(Behaviour::of("2222"), Behaviour::Rejected);
+        assert_eq!(Behaviour::of("3333"), Behaviour::FlakyTwice);
+        assert_eq!(Behaviour::of("5678"), Behaviour::Delivers);
+    }
+
+    #[test]
+    fn webhook_needs_the_token() {
+        let w = SimWebhooks::new("tok".into());
+        let mut headers = http::HeaderMap::new();
+        let req = |h: &http::HeaderMap| {
+            w.verify(
+                &WebhookRequest {
+                    method: "POST",
+                    url: "http://x/webhooks/sim/dlr",
+                    headers: h,
+                    body: b"{}",
+                },
+                Utc::now(),
+            )
+        };
+        assert!(req(&headers).is_err());
+        headers.insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_static("Bearer nope"),
+        );
+        assert!(req(&headers).is_err());
+        headers.insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_static("Bearer tok"),
+        );
+        assert!(req(&headers).is_ok());
+    }
+}

@@ -1,0 +1,141 @@
+//! Practices ("Praxen"): who they are, how they are reached, and the defaults their messages
+//! are sent with.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ids::OrgId;
+use super::phone::{PhoneNumber, Region};
+use super::sender::SenderId;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Org {
+    pub id: OrgId,
+    pub name: OrgName,
+    pub email: EmailAddress,
+    pub default_sender: Option<SenderId>,
+    pub region: Region,
+    /// A dedicated number patients can answer to; when set it is the sender of every message.
+    pub reply_number: Option<PhoneNumber>,
+    /// The first day of service: the first 30 days from here are not charged.
+    pub activated_on: NaiveDate,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Org {
+    /// The sender a message goes out with: the reply number wins, since replies only reach the
+    /// practice through it; then the request's sender; then the practice's default.
+    pub fn sender_for(&self, requested: Option<SenderId>) -> Option<SenderId> {
+        if let Some(n) = &self.reply_number {
+            return SenderId::parse(n.as_str()).ok();
+        }
+        requested.or_else(|| self.default_sender.clone())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrgError {
+    #[error("the practice name must not be empty")]
+    EmptyName,
+    #[error("the practice name is longer than 200 characters")]
+    NameTooLong,
+    #[error("not a valid e-mail address")]
+    BadEmail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct OrgName(String);
+
+impl OrgName {
+    pub fn parse(raw: &str) -> Result<OrgName, OrgError> {
+        let s = raw.trim();
+        if s.is_empty() {
+            return Err(OrgError::EmptyName);
+        }
+        if s.chars().count() > 200 {
+            return Err(OrgError::NameTooLong);
+        }
+        Ok(OrgName(s.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for OrgName {
+    type Error = OrgError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        OrgName::parse(&s)
+    }
+}
+impl From<OrgName> for String {
+    fn from(n: OrgName) -> String {
+        n.0
+    }
+}
+
+/// An address mail can be sent to: one `@`, a dotted domain, no spaces or control characters.
+/// Deliverability is the mail system's business; this only keeps obvious typos out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(raw: &str) -> Result<EmailAddress, OrgError> {
+        let s = raw.trim();
+        let (local, domain) = s.split_once('@').ok_or(OrgError::BadEmail)?;
+        let clean = |p: &str| {
+            !p.is_empty()
+                && !p
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '@' | '<' | '>'))
+        };
+        if s.len() > 254 || !clean(local) || !clean(domain) || !domain.contains('.') {
+            return Err(OrgError::BadEmail);
+        }
+        if domain.starts_with('.') || domain.ends_with('.') {
+            return Err(OrgError::BadEmail);
+        }
+        Ok(EmailAddress(s.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for EmailAddress {
+    type Error = OrgError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        EmailAddress::parse(&s)
+    }
+}
+impl From<EmailAddress> for String {
+    fn from(e: EmailAddress) -> String {
+        e.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_need_a_user_and_a_dotted_domain() {
+        assert!(EmailAddress::parse("praxis@example.de").is_ok());
+        assert!(EmailAddress::parse("praxis@localhost").is_err());
+        assert!(EmailAddress::parse("praxis example.de").is_err());
+        assert!(EmailAddress::parse("a b@example.de").is_err());
+        assert!(EmailAddress::parse("@example.de").is_err());
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(
+            OrgName::parse("  Praxis Dr. Muster ").map(|n| n.as_str().to_owned()),
+            Ok("Praxis Dr. Muster".to_owned())
+        );
+        assert_eq!(OrgName::parse("   "), Err(OrgError::EmptyName));
+        assert_eq!(OrgName::parse(&"x".repeat(201)), Err(OrgError::NameTooLong));
+    }
+}

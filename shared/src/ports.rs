@@ -1,0 +1,195 @@
+//! The ports: what the handlers need from the outside world, as traits. Each has an AWS
+//! implementation (production) and an embedded one (local stack), chosen at start-up.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::apikey::{ApiKeyRecord, KeyHash};
+use crate::domain::message::{Message, Transition};
+use crate::domain::org::Org;
+use crate::domain::{KeyId, MessageId, OrgId, PhoneNumber, Reason, SenderId, Status};
+
+/// Failures of a backend. `Conflict` is a conditional write that lost (a normal outcome under
+/// retries); `Unavailable` is worth retrying; `Corrupt` means stored data no longer parses.
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("backend unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type PortResult<T> = Result<T, PortError>;
+
+/// An `Idempotency-Key` as first seen: later requests with the same key replay it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    pub org_id: OrgId,
+    pub key: String,
+    /// SHA-256 of the request body, so a reused key with another body is caught.
+    pub fingerprint: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// The key is new and is now recorded.
+    Fresh,
+    /// The key was seen before; this is the first record.
+    Seen(IdempotencyRecord),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    pub status: Option<Status>,
+    /// Inclusive lower bound on creation time; callers clamp it to the retention cutoff.
+    pub since: DateTime<Utc>,
+    pub until: Option<DateTime<Utc>>,
+    /// Continue after (older than) this id.
+    pub after: Option<MessageId>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Where the next page starts, if there may be one.
+    pub next: Option<MessageId>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    async fn create_org(&self, org: &Org) -> PortResult<()>;
+    async fn get_org(&self, id: OrgId) -> PortResult<Option<Org>>;
+    async fn list_orgs(&self) -> PortResult<Vec<Org>>;
+
+    async fn put_api_key(&self, key: &ApiKeyRecord) -> PortResult<()>;
+    async fn find_api_key(&self, hash: &KeyHash) -> PortResult<Option<ApiKeyRecord>>;
+    async fn list_api_keys(&self, org: OrgId) -> PortResult<Vec<ApiKeyRecord>>;
+    /// Marks a key revoked; false if there is no such key or it was revoked already.
+    async fn revoke_api_key(&self, id: KeyId, at: DateTime<Utc>) -> PortResult<bool>;
+
+    /// Records an idempotency key unless one exists (a conditional put).
+    async fn claim_idempotency_key(
+        &self,
+        record: &IdempotencyRecord,
+    ) -> PortResult<IdempotencyClaim>;
+
+    /// Stores new messages; a message whose id exists already is left as it is, so a retried
+    /// request writes nothing twice. Returns how many were new.
+    async fn insert_messages(&self, messages: &[Message]) -> PortResult<usize>;
+    async fn get_message(&self, id: MessageId) -> PortResult<Option<Message>>;
+    async fn get_messages(&self, ids: &[MessageId]) -> PortResult<Vec<Message>>;
+    /// A practice's messages, newest first.
+    async fn list_messages(&self, org: OrgId, query: &ListQuery) -> PortResult<Page<Message>>;
+
+    /// Applies a status move if the message is in one of `t.from()`; false if it is not (late or
+    /// duplicate event). Appends to the history in the same write.
+    async fn apply(&self, t: &Transition) -> PortResult<bool>;
+    /// Takes a message for dispatch: `pending` → `queued`, or a `queued` one whose lease ran out
+    /// (its dispatcher died). Returns the message if this caller now holds it.
+    async fn claim_for_dispatch(
+        &self,
+        id: MessageId,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> PortResult<Option<Message>>;
+    /// Gives a claim back early so the next delivery of the job may take it at once.
+    async fn release_claim(&self, id: MessageId) -> PortResult<()>;
+    async fn find_by_carrier_ref(
+        &self,
+        carrier: &str,
+        carrier_ref: &str,
+    ) -> PortResult<Option<MessageId>>;
+
+    /// Messages that are accepted but not yet handed to a carrier (embedded recovery at start).
+    async fn unfinished(&self) -> PortResult<Vec<MessageId>>;
+    /// Writes `undelivered`/`expired` for messages without a final report 72 h after sending.
+    async fn expire_overdue(&self, now: DateTime<Utc>) -> PortResult<usize>;
+    /// Deletes personal data older than `cutoff` (what DynamoDB's TTL does on AWS).
+    async fn purge_before(&self, cutoff: DateTime<Utc>) -> PortResult<usize>;
+}
+
+/// Hands message ids to the dispatcher. At-least-once: a job may arrive twice.
+#[async_trait]
+pub trait Queue: Send + Sync {
+    async fn enqueue(&self, ids: &[MessageId]) -> PortResult<()>;
+    /// Enqueues again after `delay` (a transient carrier failure).
+    async fn enqueue_later(&self, id: MessageId, delay: Duration) -> PortResult<()>;
+}
+
+/// What a carrier needs to send one SMS.
+#[derive(Debug, Clone)]
+pub struct OutboundSms<'a> {
+    pub id: MessageId,
+    pub to: &'a PhoneNumber,
+    pub sender: &'a SenderId,
+    pub text: &'a str,
+    pub segments: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    pub carrier_ref: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// Worth trying again later (network, 5xx, carrier overloaded).
+    #[error("transient carrier failure: {0}")]
+    Transient(String),
+    /// The carrier will never take this message.
+    #[error("carrier refused the message: {detail}")]
+    Permanent { reason: Reason, detail: String },
+    /// Our side is misconfigured (credentials, credit): not the practice's fault, retried.
+    #[error("carrier account problem: {0}")]
+    Operator(String),
+}
+
+#[async_trait]
+pub trait Carrier: Send + Sync {
+    fn name(&self) -> &str;
+    async fn submit(&self, sms: &OutboundSms<'_>) -> Result<Submitted, SubmitError>;
+}
+
+/// An e-mail to a practice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Sends once per `idempotency_key`: a second call with the same key sends nothing.
+    async fn send(&self, idempotency_key: &str, mail: &Email) -> PortResult<()>;
+}
+
+#[async_trait]
+pub trait Blobs: Send + Sync {
+    async fn put(&self, key: &str, content_type: &str, bytes: Vec<u8>) -> PortResult<()>;
+    async fn get(&self, key: &str) -> PortResult<Option<Vec<u8>>>;
+    /// A URL that lets its holder download the blob for `ttl`.
+    async fn presign_get(&self, key: &str, ttl: Duration) -> PortResult<String>;
+}
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+pub type SharedClock = Arc<dyn Clock>;

@@ -1,0 +1,52 @@
+//! The set of ports a handler runs with, built once per process (Lambda init or `serve`) and
+//! shared by every invocation, plus the limits the handlers enforce.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::carriers::CarrierWebhooks;
+use crate::ports::{Blobs, Carrier, Clock, Mailer, Queue, Store};
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Request bodies above this get 413 before they are parsed.
+    pub max_body_bytes: usize,
+    /// Messages per `POST /v1/messages` batch.
+    pub max_batch: usize,
+    /// How long a dispatcher holds a claimed message before another may take it over.
+    pub dispatch_lease: Duration,
+    /// In-handler attempts at a carrier before the job is handed back to the queue.
+    pub submit_attempts: u32,
+    /// The pause before the first retry; doubled each time.
+    pub retry_backoff: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_body_bytes: 1024 * 1024,
+            max_batch: 1000,
+            dispatch_lease: Duration::from_secs(60),
+            submit_attempts: 4,
+            retry_backoff: Duration::from_millis(50),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub queue: Arc<dyn Queue>,
+    pub carrier: Arc<dyn Carrier>,
+    pub webhooks: Vec<Arc<dyn CarrierWebhooks>>,
+    pub mailer: Arc<dyn Mailer>,
+    pub blobs: Arc<dyn Blobs>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Settings,
+}
+
+impl Services {
+    pub fn webhooks_for(&self, carrier: &str) -> Option<&Arc<dyn CarrierWebhooks>> {
+        self.webhooks.iter().find(|w| w.name() == carrier)
+    }
+}
