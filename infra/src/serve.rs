@@ -68,6 +68,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         secrets.sim_token.clone(),
     )
     .context("cannot start the sim carrier")?;
+    let carrier = Arc::new(carrier);
     let blobs = FileBlobs::new(
         dir.join("blobs"),
         base_url.clone(),
@@ -76,7 +77,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let svc = Services {
         store: store.clone(),
         queue: Arc::new(queue),
-        carrier: Arc::new(carrier),
+        carrier: carrier.clone(),
         webhooks: vec![Arc::new(SimWebhooks::new(secrets.sim_token.clone()))],
         mailer: Arc::new(OutboxMailer::new(
             dir.join("outbox"),
@@ -108,12 +109,22 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let open = svc.store.unfinished().await?;
     if !open.is_empty() {
         tracing::info!(count = open.len(), "resuming unfinished messages");
+        for id in &open {
+            svc.store.release_claim(*id).await?;
+        }
         svc.queue.enqueue(&open).await?;
     }
     for _ in 0..args.workers.max(1) {
-        tokio::spawn(worker(svc.clone(), jobs.clone(), true));
+        tokio::spawn(worker(svc.clone(), jobs.clone()));
     }
     tokio::spawn(housekeeping(svc.clone()));
+    // Reports the simulated network still owes us from before a restart; they are posted once
+    // the server below is accepting, like a real carrier retrying its webhook.
+    match carrier.resume() {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(count = n, "sim carrier resends unacknowledged reports"),
+        Err(e) => tracing::warn!(error = %e, "sim carrier could not read its submissions"),
+    }
 
     let app = Arc::new(App {
         svc,
@@ -151,8 +162,7 @@ async fn shutdown() {
 }
 
 /// One dispatcher worker: the local stand-in for the Lambda that SQS would invoke.
-async fn worker(svc: Services, jobs: JobReceiver, first_pass_after_restart: bool) {
-    let _ = first_pass_after_restart;
+async fn worker(svc: Services, jobs: JobReceiver) {
     while let Some(id) = jobs.next().await {
         match dispatch_one(&svc, id).await {
             Ok(Outcome::RetryLater) => {

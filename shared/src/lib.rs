@@ -2,6 +2,7 @@
 //! adapters, and the carriers. The Lambda functions and the local stack are built from it.
 
 pub mod adapters;
+pub mod bootstrap;
 pub mod carriers;
 pub mod domain;
 pub mod ports;

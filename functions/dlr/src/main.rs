@@ -1,1 +1,19 @@
-fn main() {}
+//! Lambda bootstrap of the carrier webhooks: build the services once, then serve calls.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use lambda_http::{Error, Request, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    praxis_shared::telemetry::init(true);
+    let svc = Arc::new(praxis_shared::bootstrap::lambda_services().await?);
+    let public_url: Option<Arc<str>> = std::env::var("PRAXIS_SMS_PUBLIC_URL").ok().map(Into::into);
+    run(service_fn(move |req: Request| {
+        let svc = svc.clone();
+        let public_url = public_url.clone();
+        async move { Ok::<_, Infallible>(praxis_dlr::handle(&svc, req, public_url.as_deref()).await) }
+    }))
+    .await
+}

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::path::Path;
-use std::sync::Mutex;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -18,6 +19,8 @@ use crate::domain::{MessageId, Reason, Status};
 use crate::ports::{Carrier, OutboundSms, SubmitError, Submitted};
 
 pub const NAME: &str = "sim";
+const SUBMISSIONS: &str = "submissions.jsonl";
+const ACKED: &str = "reports-acked.jsonl";
 
 /// What the sim does with a number, by its last four digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +61,11 @@ pub struct SimReport {
 }
 
 pub struct SimCarrier {
+    dir: PathBuf,
     submissions: Mutex<File>,
+    /// Reports the webhook accepted. A carrier outlives our process: what is in
+    /// `submissions.jsonl` but not here is reported again after a restart (`resume`).
+    acked: Arc<Mutex<File>>,
     attempts: Mutex<HashMap<MessageId, u32>>,
     webhook_url: String,
     token: String,
@@ -70,17 +77,23 @@ impl SimCarrier {
     /// `dir` gets `submissions.jsonl`; reports are posted to `webhook_url` with `token`.
     pub fn new(dir: &Path, webhook_url: String, token: String) -> std::io::Result<SimCarrier> {
         std::fs::create_dir_all(dir)?;
-        let submissions = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("submissions.jsonl"))?;
+        let open = |name: &str| {
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(dir.join(name))
+        };
+        let submissions = open(SUBMISSIONS)?;
+        let acked = open(ACKED)?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .pool_max_idle_per_host(64)
             .build()
             .map_err(std::io::Error::other)?;
         Ok(SimCarrier {
+            dir: dir.to_path_buf(),
             submissions: Mutex::new(submissions),
+            acked: Arc::new(Mutex::new(acked)),
             attempts: Mutex::new(HashMap::new()),
             webhook_url,
             token,
@@ -89,12 +102,13 @@ impl SimCarrier {
         })
     }
 
-    fn record(&self, id: MessageId, carrier_ref: &str, segments: u32) -> Result<(), SubmitError> {
+    fn record(&self, report: &SimReport, segments: u32) -> Result<(), SubmitError> {
         let line = serde_json::json!({
-            "id": id.to_string(),
-            "carrier_ref": carrier_ref,
+            "id": report.id,
+            "carrier_ref": report.carrier_ref,
             "segments": segments,
             "at": Utc::now(),
+            "report": report,
         });
         let mut f = self
             .submissions
@@ -113,7 +127,40 @@ impl SimCarrier {
         *n
     }
 
+    /// Sends again every report the webhook has not accepted yet (after a restart).
+    pub fn resume(&self) -> std::io::Result<usize> {
+        let read = |name: &str| -> std::io::Result<Vec<serde_json::Value>> {
+            let f = File::open(self.dir.join(name))?;
+            Ok(BufReader::new(f)
+                .lines()
+                .map_while(Result::ok)
+                // A line cut short by a crash is skipped; its message is still open and is
+                // dispatched again by the restarted dispatcher.
+                .filter_map(|l| serde_json::from_str(&l).ok())
+                .collect())
+        };
+        let acked: std::collections::HashSet<String> = read(ACKED)?
+            .into_iter()
+            .filter_map(|v| v.get("id")?.as_str().map(str::to_owned))
+            .collect();
+        let mut n = 0;
+        for line in read(SUBMISSIONS)? {
+            let Some(report) = line
+                .get("report")
+                .and_then(|r| serde_json::from_value::<SimReport>(r.clone()).ok())
+            else {
+                continue;
+            };
+            if !acked.contains(&report.id) {
+                self.report_later(report);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     fn report_later(&self, report: SimReport) {
+        let acked = self.acked.clone();
         let http = self.http.clone();
         let url = self.webhook_url.clone();
         let token = self.token.clone();
@@ -130,7 +177,12 @@ impl SimCarrier {
                     .send()
                     .await;
                 match res {
-                    Ok(r) if r.status().is_success() => return,
+                    Ok(r) if r.status().is_success() => {
+                        if let Ok(mut f) = acked.lock() {
+                            let _ = writeln!(f, "{}", serde_json::json!({ "id": report.id }));
+                        }
+                        return;
+                    }
                     Ok(r) => {
                         tracing::warn!(message_id = %report.id, status = %r.status(), "sim DLR not accepted; retrying")
                     }
@@ -174,14 +226,15 @@ impl Carrier for SimCarrier {
             Behaviour::FlakyTwice | Behaviour::Delivers => (Status::Delivered, None),
         };
         let carrier_ref = format!("sim-{}", sms.id);
-        self.record(sms.id, &carrier_ref, sms.segments)?;
-        self.report_later(SimReport {
+        let report = SimReport {
             id: sms.id.to_string(),
             carrier_ref: carrier_ref.clone(),
             status: status.as_str().to_owned(),
             reason,
             at: Utc::now(),
-        });
+        };
+        self.record(&report, sms.segments)?;
+        self.report_later(report);
         Ok(Submitted { carrier_ref })
     }
 }
