@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every check and test of praxis-sms on a fresh machine: formatting, clippy, unit and
+# property tests, the oracle cross-checks (libphonenumber, Twilio's segment calculator), the
+# store conformance suite and the black-box suite. Installs what the tests need on first run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+# Oracles live outside the clone's tracked files; a cache dir keeps repeated runs fast.
+cache=${PRAXIS_TEST_CACHE:-$root/target/test-deps}
+mkdir -p "$cache"
+
+step "oracle: Python phonenumbers (libphonenumber) in a venv"
+if [ ! -x "$cache/venv/bin/python" ] || ! "$cache/venv/bin/python" -c 'import phonenumbers, sys; sys.exit(phonenumbers.__version__ != "9.0.33")' 2>/dev/null; then
+  python3 -m venv "$cache/venv"
+  "$cache/venv/bin/pip" install --quiet --disable-pip-version-check phonenumbers==9.0.33
+fi
+export PRAXIS_ORACLE_PYTHON="$cache/venv/bin/python"
+
+step "oracle: npm sms-segments-calculator (Twilio's segment calculator)"
+if [ ! -d "$cache/npm/node_modules/sms-segments-calculator" ]; then
+  mkdir -p "$cache/npm"
+  cp shared/tests/oracle/package.json shared/tests/oracle/package-lock.json "$cache/npm/"
+  npm ci --prefix "$cache/npm" --no-audit --no-fund --loglevel=error
+fi
+export PRAXIS_ORACLE_NODE_MODULES="$cache/npm/node_modules"
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  cargo test --workspace --locked --no-fail-fast
+fi

@@ -1,0 +1,401 @@
+//! The store conformance suite: the behaviour every `Store` implementation must show, written
+//! once and run against each backend (`conformance_suite!` below instantiates it).
+
+#![allow(dead_code)]
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use praxis_shared::domain::apikey::{ApiKey, ApiKeyRecord};
+use praxis_shared::domain::message::{HistoryEntry, Message, Transition};
+use praxis_shared::domain::org::{EmailAddress, Org, OrgName};
+use praxis_shared::domain::{
+    Encoding, KeyId, MessageId, OrgId, PhoneNumber, Reason, Region, SenderId, Status,
+};
+use praxis_shared::ports::{IdempotencyClaim, IdempotencyRecord, ListQuery, PortError, Store};
+
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0)
+        .single()
+        .expect("valid time")
+}
+
+pub fn org(name: &str) -> Org {
+    Org {
+        id: OrgId::new(t0()),
+        name: OrgName::parse(name).expect("name"),
+        email: EmailAddress::parse("praxis@example.de").expect("email"),
+        default_sender: Some(SenderId::parse("Praxis").expect("sender")),
+        region: Region::DE,
+        reply_number: None,
+        activated_on: t0().date_naive(),
+        created_at: t0(),
+    }
+}
+
+pub fn message(org: OrgId, at: DateTime<Utc>, last4: &str) -> Message {
+    Message {
+        id: MessageId::new(at),
+        org_id: org,
+        to: PhoneNumber::parse(&format!("+49176123{last4}"), Region::DE).expect("number"),
+        sender: SenderId::parse("Praxis").expect("sender"),
+        text: "Terminerinnerung: 19.08. um 16:30 Uhr".into(),
+        reference: Some("ref-1".into()),
+        encoding: Encoding::Gsm7,
+        segments: 1,
+        status: Status::Pending,
+        reason: None,
+        created_at: at,
+        sent_at: None,
+        carrier: None,
+        carrier_ref: None,
+        history: vec![HistoryEntry {
+            status: Status::Pending,
+            at,
+        }],
+    }
+}
+
+fn query(since: DateTime<Utc>, limit: usize) -> ListQuery {
+    ListQuery {
+        status: None,
+        since,
+        until: None,
+        after: None,
+        limit,
+    }
+}
+
+async fn stored(store: &dyn Store, id: MessageId) -> Message {
+    store
+        .get_message(id)
+        .await
+        .expect("get")
+        .expect("message exists")
+}
+
+pub async fn creating_a_practice_twice_conflicts(store: &dyn Store) {
+    let o = org("Praxis Dr. Muster");
+    store.create_org(&o).await.expect("create");
+    assert!(matches!(
+        store.create_org(&o).await,
+        Err(PortError::Conflict(_))
+    ));
+    assert_eq!(store.get_org(o.id).await.expect("get"), Some(o.clone()));
+    assert!(store.list_orgs().await.expect("list").contains(&o));
+}
+
+pub async fn api_keys_are_found_by_hash_and_revoked_once(store: &dyn Store) {
+    let o = org("Praxis Keys");
+    store.create_org(&o).await.expect("create");
+    let key = ApiKey::generate();
+    let rec = ApiKeyRecord {
+        id: KeyId::new(t0()),
+        org_id: o.id,
+        hash: key.hash(),
+        hint: key.hint(),
+        created_at: t0(),
+        revoked_at: None,
+    };
+    store.put_api_key(&rec).await.expect("put");
+    assert_eq!(
+        store.find_api_key(&key.hash()).await.expect("find"),
+        Some(rec.clone())
+    );
+    assert_eq!(
+        store
+            .find_api_key(&ApiKey::generate().hash())
+            .await
+            .expect("find"),
+        None
+    );
+    assert!(store.revoke_api_key(rec.id, t0()).await.expect("revoke"));
+    assert!(!store.revoke_api_key(rec.id, t0()).await.expect("revoke"));
+    let found = store.find_api_key(&key.hash()).await.expect("find");
+    assert!(found.and_then(|k| k.revoked_at).is_some());
+    assert_eq!(store.list_api_keys(o.id).await.expect("list").len(), 1);
+}
+
+pub async fn idempotency_key_is_claimed_once(store: &dyn Store) {
+    let o = org("Praxis Idem");
+    let rec = IdempotencyRecord {
+        org_id: o.id,
+        key: "abc".into(),
+        fingerprint: "f1".into(),
+        created_at: t0(),
+    };
+    assert_eq!(
+        store.claim_idempotency_key(&rec).await.expect("claim"),
+        IdempotencyClaim::Fresh
+    );
+    let again = IdempotencyRecord {
+        fingerprint: "f2".into(),
+        created_at: t0() + Duration::seconds(5),
+        ..rec.clone()
+    };
+    assert_eq!(
+        store.claim_idempotency_key(&again).await.expect("claim"),
+        IdempotencyClaim::Seen(rec.clone())
+    );
+    let other_org = IdempotencyRecord {
+        org_id: OrgId::new(t0()),
+        ..rec
+    };
+    assert_eq!(
+        store.claim_idempotency_key(&other_org).await.expect("claim"),
+        IdempotencyClaim::Fresh
+    );
+}
+
+pub async fn inserting_a_message_twice_changes_nothing(store: &dyn Store) {
+    let o = org("Praxis Insert");
+    let m = message(o.id, t0(), "5678");
+    assert_eq!(
+        store.insert_messages(std::slice::from_ref(&m)).await.expect("insert"),
+        1
+    );
+    let mut changed = m.clone();
+    changed.text = "other".into();
+    assert_eq!(store.insert_messages(&[changed]).await.expect("insert"), 0);
+    assert_eq!(stored(store, m.id).await, m);
+    let both = store
+        .get_messages(&[m.id, MessageId::new(t0())])
+        .await
+        .expect("get");
+    assert_eq!(both, vec![m]);
+}
+
+pub async fn status_moves_only_forward(store: &dyn Store) {
+    let o = org("Praxis Status");
+    let m = message(o.id, t0(), "5678");
+    store.insert_messages(std::slice::from_ref(&m)).await.expect("insert");
+    let t = |s: Status, secs: i64| Transition::new(m.id, s, t0() + Duration::seconds(secs));
+    let claimed = store
+        .claim_for_dispatch(m.id, t0(), t0() + Duration::seconds(60))
+        .await
+        .expect("claim");
+    assert_eq!(claimed.map(|c| c.status), Some(Status::Queued));
+    assert!(store
+        .apply(&t(Status::Sent, 1).with_carrier("sim", "sim-1"))
+        .await
+        .expect("sent"));
+    assert!(store.apply(&t(Status::Delivered, 2)).await.expect("delivered"));
+    // Late and duplicate reports change nothing.
+    assert!(!store.apply(&t(Status::Buffered, 3)).await.expect("late"));
+    assert!(!store.apply(&t(Status::Delivered, 4)).await.expect("dup"));
+    assert!(!store
+        .apply(&t(Status::Undelivered, 5).with_reason(Reason::Rejected))
+        .await
+        .expect("other final"));
+    let got = stored(store, m.id).await;
+    assert_eq!(got.status, Status::Delivered);
+    assert_eq!(got.reason, None);
+    assert_eq!(got.sent_at, Some(t0() + Duration::seconds(1)));
+    assert_eq!(got.carrier.as_deref(), Some("sim"));
+    let statuses: Vec<Status> = got.history.iter().map(|h| h.status).collect();
+    assert_eq!(
+        statuses,
+        vec![Status::Pending, Status::Queued, Status::Sent, Status::Delivered]
+    );
+    assert_eq!(
+        store.find_by_carrier_ref("sim", "sim-1").await.expect("find"),
+        Some(m.id)
+    );
+    assert_eq!(
+        store.find_by_carrier_ref("other", "sim-1").await.expect("find"),
+        None
+    );
+}
+
+pub async fn undelivered_keeps_its_reason(store: &dyn Store) {
+    let o = org("Praxis Reason");
+    let m = message(o.id, t0(), "0000");
+    store.insert_messages(std::slice::from_ref(&m)).await.expect("insert");
+    let t = Transition::new(m.id, Status::Undelivered, t0()).with_reason(Reason::UnknownSubscriber);
+    assert!(store.apply(&t).await.expect("apply"));
+    let got = stored(store, m.id).await;
+    assert_eq!(got.status, Status::Undelivered);
+    assert_eq!(got.reason, Some(Reason::UnknownSubscriber));
+}
+
+pub async fn a_claimed_message_is_not_claimed_again_until_its_lease_ends(store: &dyn Store) {
+    let o = org("Praxis Claim");
+    let m = message(o.id, t0(), "5678");
+    store.insert_messages(std::slice::from_ref(&m)).await.expect("insert");
+    let lease = t0() + Duration::seconds(60);
+    assert!(store.claim_for_dispatch(m.id, t0(), lease).await.expect("c1").is_some());
+    assert!(store
+        .claim_for_dispatch(m.id, t0() + Duration::seconds(1), lease)
+        .await
+        .expect("c2")
+        .is_none());
+    // After the lease the dispatcher is presumed dead; the job may be taken over.
+    let later = t0() + Duration::seconds(61);
+    let again = store
+        .claim_for_dispatch(m.id, later, later + Duration::seconds(60))
+        .await
+        .expect("c3");
+    assert!(again.is_some());
+    // The takeover does not write `queued` into the history a second time.
+    let queued = stored(store, m.id)
+        .await
+        .history
+        .iter()
+        .filter(|h| h.status == Status::Queued)
+        .count();
+    assert_eq!(queued, 1);
+    store.release_claim(m.id).await.expect("release");
+    assert!(store
+        .claim_for_dispatch(m.id, later, later + Duration::seconds(60))
+        .await
+        .expect("c4")
+        .is_some());
+    assert!(store
+        .apply(&Transition::new(m.id, Status::Sent, later))
+        .await
+        .expect("sent"));
+    assert!(store
+        .claim_for_dispatch(m.id, later + Duration::hours(1), later + Duration::hours(2))
+        .await
+        .expect("c5")
+        .is_none());
+}
+
+pub async fn listing_is_newest_first_paginated_and_per_practice(store: &dyn Store) {
+    let a = org("Praxis A");
+    let b = org("Praxis B");
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let m = message(a.id, t0() + Duration::minutes(i), "5678");
+        ids.push(m.id);
+        store.insert_messages(&[m]).await.expect("insert");
+    }
+    store
+        .insert_messages(&[message(b.id, t0(), "5678")])
+        .await
+        .expect("insert");
+    ids.reverse();
+    let mut seen = Vec::new();
+    let mut q = query(t0() - Duration::days(1), 3);
+    loop {
+        let page = store.list_messages(a.id, &q).await.expect("list");
+        assert!(page.items.len() <= 3);
+        seen.extend(page.items.iter().map(|m| m.id));
+        match page.next {
+            Some(c) => q.after = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids);
+    // Time window: since/until are inclusive bounds on creation time.
+    let mut q = query(t0() + Duration::minutes(2), 100);
+    q.until = Some(t0() + Duration::minutes(4));
+    let page = store.list_messages(a.id, &q).await.expect("list");
+    assert_eq!(page.items.len(), 3);
+    assert_eq!(page.next, None);
+    // Status filter.
+    assert!(store
+        .apply(&Transition::new(ids[0], Status::Delivered, t0()))
+        .await
+        .expect("apply"));
+    let mut q = query(t0() - Duration::days(1), 100);
+    q.status = Some(Status::Delivered);
+    let page = store.list_messages(a.id, &q).await.expect("list");
+    assert_eq!(page.items.iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[0]]);
+    let page = store
+        .list_messages(b.id, &query(t0() - Duration::days(1), 100))
+        .await
+        .expect("list");
+    assert_eq!(page.items.len(), 1);
+}
+
+pub async fn overdue_messages_expire_after_72_hours(store: &dyn Store) {
+    let o = org("Praxis Expiry");
+    let old = message(o.id, t0(), "1111");
+    let fresh = message(o.id, t0() + Duration::hours(10), "1111");
+    store
+        .insert_messages(&[old.clone(), fresh.clone()])
+        .await
+        .expect("insert");
+    for (m, at) in [(&old, t0()), (&fresh, t0() + Duration::hours(10))] {
+        assert!(store
+            .apply(&Transition::new(m.id, Status::Sent, at))
+            .await
+            .expect("sent"));
+    }
+    let now = t0() + Duration::hours(73);
+    assert_eq!(store.expire_overdue(now).await.expect("expire"), 1);
+    let got = stored(store, old.id).await;
+    assert_eq!(got.status, Status::Undelivered);
+    assert_eq!(got.reason, Some(Reason::Expired));
+    assert_eq!(got.history.last().map(|h| h.at), Some(t0() + Duration::hours(72)));
+    assert_eq!(stored(store, fresh.id).await.status, Status::Sent);
+    assert_eq!(store.expire_overdue(now).await.expect("expire again"), 0);
+}
+
+pub async fn unfinished_lists_what_the_dispatcher_still_owes(store: &dyn Store) {
+    let o = org("Praxis Open");
+    let a = message(o.id, t0(), "5678");
+    let b = message(o.id, t0(), "5678");
+    let c = message(o.id, t0(), "5678");
+    store
+        .insert_messages(&[a.clone(), b.clone(), c.clone()])
+        .await
+        .expect("insert");
+    store
+        .claim_for_dispatch(b.id, t0(), t0() + Duration::seconds(60))
+        .await
+        .expect("claim");
+    store
+        .apply(&Transition::new(c.id, Status::Sent, t0()))
+        .await
+        .expect("sent");
+    let open = store.unfinished().await.expect("unfinished");
+    assert!(open.contains(&a.id) && open.contains(&b.id));
+    assert!(!open.contains(&c.id));
+}
+
+pub async fn purge_deletes_what_is_past_retention(store: &dyn Store) {
+    let o = org("Praxis Purge");
+    let old = message(o.id, t0() - Duration::days(61), "5678");
+    let recent = message(o.id, t0() - Duration::days(59), "5678");
+    store
+        .insert_messages(&[old.clone(), recent.clone()])
+        .await
+        .expect("insert");
+    let n = store
+        .purge_before(t0() - Duration::days(60))
+        .await
+        .expect("purge");
+    assert!(n >= 1);
+    assert_eq!(store.get_message(old.id).await.expect("get"), None);
+    assert!(store.get_message(recent.id).await.expect("get").is_some());
+}
+
+/// Instantiates every conformance test for one backend. `$make` is an async expression that
+/// yields a fresh store (boxed as `Box<dyn Store>`), evaluated inside each test.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($make:expr) => {
+        $crate::conformance_suite!(@tests $make;
+            creating_a_practice_twice_conflicts,
+            api_keys_are_found_by_hash_and_revoked_once,
+            idempotency_key_is_claimed_once,
+            inserting_a_message_twice_changes_nothing,
+            status_moves_only_forward,
+            undelivered_keeps_its_reason,
+            a_claimed_message_is_not_claimed_again_until_its_lease_ends,
+            listing_is_newest_first_paginated_and_per_practice,
+            overdue_messages_expire_after_72_hours,
+            unfinished_lists_what_the_dispatcher_still_owes,
+            purge_deletes_what_is_past_retention,
+        );
+    };
+    (@tests $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let store = $make;
+                conformance::$name(store.as_ref()).await;
+            }
+        )*
+    };
+}

@@ -1,0 +1,383 @@
+//! The harness: a real `praxis-sms serve` on a random port with its own data directory, killed
+//! when the test ends, and small helpers that answer with the status code and the JSON body.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, RequestBuilder};
+use serde_json::Value;
+use tempfile::TempDir;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_praxis-sms");
+/// How long a message may take through dispatcher, sim and DLR on a busy 2-core machine.
+pub const SETTLE: Duration = Duration::from_secs(20);
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+const POLL: Duration = Duration::from_millis(25);
+
+/// A German mobile number whose last four digits never select a special sim behaviour.
+pub fn mobile(n: u32) -> String {
+    format!("+491761{:07}", n * 10 + 5)
+}
+
+/// An HTTP answer: the status code and the body as JSON (a JSON string if it was not JSON).
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Resp {
+    /// The body, after checking the status code.
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        self.body
+    }
+
+    /// Asserts the DESIGN.md error shape `{"error":{"code","message",…}}` and returns the
+    /// error object.
+    pub fn error(&self) -> &Value {
+        let e = &self.body["error"];
+        for part in ["code", "message"] {
+            assert!(
+                e[part].as_str().is_some_and(|s| !s.is_empty()),
+                "status {}: body lacks error.{part}: {}",
+                self.status,
+                self.body
+            );
+        }
+        e
+    }
+}
+
+pub async fn send(rb: RequestBuilder) -> Resp {
+    let res = rb.send().await.expect("request failed");
+    let status = res.status().as_u16();
+    let text = res.text().await.expect("response body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Resp { status, body }
+}
+
+pub fn id_of(message: &Value) -> String {
+    message["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {message}"))
+        .to_owned()
+}
+
+pub fn status_of(message: &Value) -> &str {
+    message["status"].as_str().unwrap_or_default()
+}
+
+pub fn is_final(status: &str) -> bool {
+    matches!(status, "delivered" | "undelivered")
+}
+
+/// A running `praxis-sms serve` on its own data directory.
+pub struct Stack {
+    pub url: String,
+    /// The demo practice's API key.
+    pub key: String,
+    tmp: TempDir,
+    child: Child,
+    http: reqwest::Client,
+}
+
+impl Stack {
+    pub fn start() -> Stack {
+        Self::start_with(&[])
+    }
+
+    /// Starts serve with extra flags (e.g. `--workers 4`).
+    pub fn start_with(flags: &[&str]) -> Stack {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let (child, url, key) = spawn(tmp.path(), flags);
+        let key = key.expect("a fresh data dir prints the demo practice");
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client");
+        Stack {
+            url,
+            key,
+            tmp,
+            child,
+            http,
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.tmp.path().join("data")
+    }
+
+    /// SIGKILL: no shutdown code runs, as when the machine loses power.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts serve again on the same data directory (on a new port).
+    pub fn restart(&mut self) {
+        self.kill();
+        let (child, url, demo) = spawn(self.tmp.path(), &[]);
+        assert!(demo.is_none(), "a restart must not create another demo practice");
+        self.child = child;
+        self.url = url;
+    }
+
+    pub fn req_as(&self, key: &str, method: Method, path: &str) -> RequestBuilder {
+        self.unauthenticated(method, path).bearer_auth(key)
+    }
+
+    pub fn unauthenticated(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.url))
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Resp {
+        self.post_as(&self.key, path, body).await
+    }
+
+    pub async fn post_as(&self, key: &str, path: &str, body: &Value) -> Resp {
+        send(self.req_as(key, Method::POST, path).json(body)).await
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.get_as(&self.key, path).await
+    }
+
+    pub async fn get_as(&self, key: &str, path: &str) -> Resp {
+        send(self.req_as(key, Method::GET, path)).await
+    }
+
+    /// Sends one message with the demo key and returns the accepted message.
+    pub async fn send_one(&self, to: &str, text: &str) -> Value {
+        let body = serde_json::json!({ "to": to, "text": text });
+        self.post("/v1/messages", &body).await.expect(202)
+    }
+
+    pub async fn message(&self, id: &str) -> Value {
+        self.get(&format!("/v1/messages/{id}")).await.expect(200)
+    }
+
+    /// Polls the message until `done(status)` holds; panics with the last answer otherwise.
+    pub async fn wait_for_status(
+        &self,
+        id: &str,
+        done: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> Value {
+        let start = Instant::now();
+        loop {
+            let m = self.message(id).await;
+            if done(status_of(&m)) {
+                return m;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "message {id} still {:?} after {timeout:?}: {m}",
+                status_of(&m)
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    pub async fn wait_for_final(&self, id: &str) -> Value {
+        self.wait_for_status(id, is_final, SETTLE).await
+    }
+
+    /// Every message of the practice behind `key` matching `query`, following `next_cursor`.
+    pub async fn list_all(&self, key: &str, query: &[(&str, &str)]) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..1000 {
+            let mut rb = self
+                .req_as(key, Method::GET, "/v1/messages")
+                .query(&[("limit", "500")])
+                .query(query);
+            if let Some(c) = &cursor {
+                rb = rb.query(&[("cursor", c)]);
+            }
+            let page = send(rb).await.expect(200);
+            out.extend(page["messages"].as_array().expect("messages array").clone());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return out,
+            }
+        }
+        panic!("listing did not end after 1000 pages");
+    }
+
+    pub async fn status_counts(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for m in self.list_all(&self.key, &[]).await {
+            *counts.entry(status_of(&m).to_owned()).or_default() += 1;
+        }
+        counts
+    }
+
+    /// Polls until `n` messages of the demo practice have `status`; panics with the counts
+    /// of every status otherwise.
+    pub async fn wait_for_count(&self, status: &str, n: usize, timeout: Duration) {
+        let start = Instant::now();
+        loop {
+            let have = self.list_all(&self.key, &[("status", status)]).await.len();
+            if have >= n {
+                assert_eq!(have, n, "more messages {status} than were sent");
+                return;
+            }
+            if start.elapsed() > timeout {
+                panic!(
+                    "only {have} of {n} messages {status} after {timeout:?}; by status: {:?}",
+                    self.status_counts().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Runs a `praxis-sms` subcommand on this stack's data dir and returns its JSON output.
+    pub fn cli(&self, args: &[&str]) -> Value {
+        let out = Command::new(BIN)
+            .args(args)
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .env("PRAXIS_SMS_LOG", "warn")
+            .output()
+            .expect("run praxis-sms");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "praxis-sms {args:?} failed: {}\n{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("praxis-sms {args:?} printed no JSON ({e}): {stdout}"))
+    }
+
+    /// `org create`; returns its JSON (with `id`, `api_key`, `api_key_id`).
+    pub fn org_create(&self, name: &str, extra: &[&str]) -> Value {
+        let mut args = vec!["org", "create", "--name", name, "--email", "praxis@example.org"];
+        args.extend_from_slice(extra);
+        self.cli(&args)
+    }
+
+    /// A new practice with a default sender; returns its API key.
+    pub fn new_practice(&self, name: &str) -> String {
+        let org = self.org_create(name, &["--sender", "Praxis"]);
+        org["api_key"].as_str().expect("api_key").to_owned()
+    }
+
+    /// Every line of the sim carrier's `submissions.jsonl`.
+    pub fn submissions(&self) -> Vec<Value> {
+        let path = self.data_dir().join("sim").join("submissions.jsonl");
+        let Ok(file) = File::open(&path) else {
+            return Vec::new();
+        };
+        BufReader::new(file)
+            .lines()
+            .map(|l| l.expect("read submissions"))
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                serde_json::from_str(&l)
+                    .unwrap_or_else(|e| panic!("broken line in {}: {e}: {l}", path.display()))
+            })
+            .collect()
+    }
+
+    /// How often each message id was handed to the carrier.
+    pub fn submission_counts(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for s in self.submissions() {
+            *counts.entry(id_of(&s)).or_default() += 1;
+        }
+        counts
+    }
+
+    /// The bearer token the sim carrier signs its delivery reports with.
+    pub fn sim_token(&self) -> String {
+        let raw = std::fs::read(self.data_dir().join("secrets.json")).expect("secrets.json");
+        let secrets: Value = serde_json::from_slice(&raw).expect("secrets.json is JSON");
+        secrets["sim_token"].as_str().expect("sim_token").to_owned()
+    }
+
+    /// Posts a delivery report to the sim webhook as a carrier (or an impostor) would.
+    pub async fn post_dlr(&self, token: Option<&str>, report: &Value) -> Resp {
+        let mut rb = self
+            .unauthenticated(Method::POST, "/webhooks/sim/dlr")
+            .json(report);
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        send(rb).await
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Spawns serve on `<root>/data` (logs to `<root>/serve.log`) and reads its start-up lines:
+/// the URL and, on a fresh data dir, the demo practice's key.
+fn spawn(root: &Path, flags: &[&str]) -> (Child, String, Option<String>) {
+    let log_path = root.join("serve.log");
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .expect("serve.log");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(root.join("data"))
+        .args(flags)
+        .env("PRAXIS_SMS_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .expect("spawn praxis-sms serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    // Keeps draining stdout after start-up so serve never blocks on a full pipe.
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                continue;
+            }
+        }
+    });
+    let deadline = Instant::now() + START_TIMEOUT;
+    let mut demo_key = None;
+    loop {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let line = match rx.recv_timeout(wait) {
+            Ok(line) => line,
+            Err(e) => {
+                let _ = child.kill();
+                panic!(
+                    "serve did not print `listening` ({e}); its log:\n{}",
+                    std::fs::read_to_string(&log_path).unwrap_or_default()
+                );
+            }
+        };
+        let Ok(event) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        match event["event"].as_str() {
+            Some("demo_practice") => {
+                demo_key = event["practice"]["api_key"].as_str().map(str::to_owned);
+            }
+            Some("listening") => {
+                let url = event["url"].as_str().expect("listening url").to_owned();
+                return (child, url, demo_key);
+            }
+            _ => {}
+        }
+    }
+}
