@@ -12,15 +12,11 @@ use axum::response::Response;
 use chrono::Utc;
 use http::StatusCode;
 use praxis_dispatch::{LOCAL_RETRY_DELAY, Outcome, dispatch_one};
-use praxis_shared::adapters::embedded::{
-    FileBlobs, JobReceiver, OutboxMailer, SqliteStore, channel_queue,
-};
-use praxis_shared::carriers::sim::{SimCarrier, SimWebhooks};
+use praxis_shared::adapters::embedded::{FileBlobs, JobReceiver, LocalBackend};
 use praxis_shared::domain::message::retention_cutoff;
 use praxis_shared::domain::org::{EmailAddress, OrgName};
 use praxis_shared::domain::{Region, SenderId};
-use praxis_shared::ports::SystemClock;
-use praxis_shared::services::{Services, Settings};
+use praxis_shared::services::Services;
 use serde_json::json;
 
 use crate::admin::{NewOrg, create_org};
@@ -57,36 +53,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let base_url = format!("http://{addr}");
 
-    let store = Arc::new(
-        SqliteStore::open(&dir.join("praxis.sqlite3"))
-            .with_context(|| format!("cannot open the store in {}", dir.display()))?,
-    );
-    let (queue, jobs) = channel_queue();
-    let carrier = SimCarrier::new(
-        &dir.join("sim"),
-        format!("{base_url}/webhooks/sim/dlr"),
-        secrets.sim_token.clone(),
+    let LocalBackend {
+        services: svc,
+        jobs,
+        sim: carrier,
+        blobs,
+    } = LocalBackend::open(
+        &dir,
+        &base_url,
+        &secrets.sim_token,
+        secrets.blob_key.as_bytes(),
     )
-    .context("cannot start the sim carrier")?;
-    let carrier = Arc::new(carrier);
-    let blobs = FileBlobs::new(
-        dir.join("blobs"),
-        base_url.clone(),
-        secrets.blob_key.as_bytes().to_vec(),
-    )?;
-    let svc = Services {
-        store: store.clone(),
-        queue: Arc::new(queue),
-        carrier: carrier.clone(),
-        webhooks: vec![Arc::new(SimWebhooks::new(secrets.sim_token.clone()))],
-        mailer: Arc::new(OutboxMailer::new(
-            dir.join("outbox"),
-            "praxis-sms <noreply@praxis-sms.local>",
-        )?),
-        blobs: Arc::new(blobs.clone()),
-        clock: Arc::new(SystemClock),
-        settings: Settings::default(),
-    };
+    .with_context(|| format!("cannot open the data in {}", dir.display()))?;
 
     if svc.store.list_orgs().await?.is_empty() {
         let demo = create_org(

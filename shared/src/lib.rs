@@ -8,3 +8,5 @@ pub mod domain;
 pub mod ports;
 pub mod services;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -12,7 +12,9 @@ async fn main() -> Result<(), Error> {
     let svc = Arc::new(praxis_shared::bootstrap::lambda_services().await?);
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let svc = svc.clone();
-        async move { Ok::<SqsBatchResponse, Error>(praxis_dispatch::handle_sqs(&svc, event.payload).await) }
+        async move {
+            Ok::<SqsBatchResponse, Error>(praxis_dispatch::handle_sqs(&svc, event.payload).await)
+        }
     }))
     .await
 }

@@ -140,7 +140,10 @@ pub async fn idempotency_key_is_claimed_once(store: &dyn Store) {
         ..rec
     };
     assert_eq!(
-        store.claim_idempotency_key(&other_org).await.expect("claim"),
+        store
+            .claim_idempotency_key(&other_org)
+            .await
+            .expect("claim"),
         IdempotencyClaim::Fresh
     );
 }
@@ -149,7 +152,10 @@ pub async fn inserting_a_message_twice_changes_nothing(store: &dyn Store) {
     let o = org("Praxis Insert");
     let m = message(o.id, t0(), "5678");
     assert_eq!(
-        store.insert_messages(std::slice::from_ref(&m)).await.expect("insert"),
+        store
+            .insert_messages(std::slice::from_ref(&m))
+            .await
+            .expect("insert"),
         1
     );
     let mut changed = m.clone();
@@ -166,25 +172,37 @@ pub async fn inserting_a_message_twice_changes_nothing(store: &dyn Store) {
 pub async fn status_moves_only_forward(store: &dyn Store) {
     let o = org("Praxis Status");
     let m = message(o.id, t0(), "5678");
-    store.insert_messages(std::slice::from_ref(&m)).await.expect("insert");
+    store
+        .insert_messages(std::slice::from_ref(&m))
+        .await
+        .expect("insert");
     let t = |s: Status, secs: i64| Transition::new(m.id, s, t0() + Duration::seconds(secs));
     let claimed = store
         .claim_for_dispatch(m.id, t0(), t0() + Duration::seconds(60))
         .await
         .expect("claim");
     assert_eq!(claimed.map(|c| c.status), Some(Status::Queued));
-    assert!(store
-        .apply(&t(Status::Sent, 1).with_carrier("sim", "sim-1"))
-        .await
-        .expect("sent"));
-    assert!(store.apply(&t(Status::Delivered, 2)).await.expect("delivered"));
+    assert!(
+        store
+            .apply(&t(Status::Sent, 1).with_carrier("sim", "sim-1"))
+            .await
+            .expect("sent")
+    );
+    assert!(
+        store
+            .apply(&t(Status::Delivered, 2))
+            .await
+            .expect("delivered")
+    );
     // Late and duplicate reports change nothing.
     assert!(!store.apply(&t(Status::Buffered, 3)).await.expect("late"));
     assert!(!store.apply(&t(Status::Delivered, 4)).await.expect("dup"));
-    assert!(!store
-        .apply(&t(Status::Undelivered, 5).with_reason(Reason::Rejected))
-        .await
-        .expect("other final"));
+    assert!(
+        !store
+            .apply(&t(Status::Undelivered, 5).with_reason(Reason::Rejected))
+            .await
+            .expect("other final")
+    );
     let got = stored(store, m.id).await;
     assert_eq!(got.status, Status::Delivered);
     assert_eq!(got.reason, None);
@@ -193,14 +211,25 @@ pub async fn status_moves_only_forward(store: &dyn Store) {
     let statuses: Vec<Status> = got.history.iter().map(|h| h.status).collect();
     assert_eq!(
         statuses,
-        vec![Status::Pending, Status::Queued, Status::Sent, Status::Delivered]
+        vec![
+            Status::Pending,
+            Status::Queued,
+            Status::Sent,
+            Status::Delivered
+        ]
     );
     assert_eq!(
-        store.find_by_carrier_ref("sim", "sim-1").await.expect("find"),
+        store
+            .find_by_carrier_ref("sim", "sim-1")
+            .await
+            .expect("find"),
         Some(m.id)
     );
     assert_eq!(
-        store.find_by_carrier_ref("other", "sim-1").await.expect("find"),
+        store
+            .find_by_carrier_ref("other", "sim-1")
+            .await
+            .expect("find"),
         None
     );
 }
@@ -208,7 +237,10 @@ pub async fn status_moves_only_forward(store: &dyn Store) {
 pub async fn undelivered_keeps_its_reason(store: &dyn Store) {
     let o = org("Praxis Reason");
     let m = message(o.id, t0(), "0000");
-    store.insert_messages(std::slice::from_ref(&m)).await.expect("insert");
+    store
+        .insert_messages(std::slice::from_ref(&m))
+        .await
+        .expect("insert");
     let t = Transition::new(m.id, Status::Undelivered, t0()).with_reason(Reason::UnknownSubscriber);
     assert!(store.apply(&t).await.expect("apply"));
     let got = stored(store, m.id).await;
@@ -219,14 +251,25 @@ pub async fn undelivered_keeps_its_reason(store: &dyn Store) {
 pub async fn a_claimed_message_is_not_claimed_again_until_its_lease_ends(store: &dyn Store) {
     let o = org("Praxis Claim");
     let m = message(o.id, t0(), "5678");
-    store.insert_messages(std::slice::from_ref(&m)).await.expect("insert");
-    let lease = t0() + Duration::seconds(60);
-    assert!(store.claim_for_dispatch(m.id, t0(), lease).await.expect("c1").is_some());
-    assert!(store
-        .claim_for_dispatch(m.id, t0() + Duration::seconds(1), lease)
+    store
+        .insert_messages(std::slice::from_ref(&m))
         .await
-        .expect("c2")
-        .is_none());
+        .expect("insert");
+    let lease = t0() + Duration::seconds(60);
+    assert!(
+        store
+            .claim_for_dispatch(m.id, t0(), lease)
+            .await
+            .expect("c1")
+            .is_some()
+    );
+    assert!(
+        store
+            .claim_for_dispatch(m.id, t0() + Duration::seconds(1), lease)
+            .await
+            .expect("c2")
+            .is_none()
+    );
     // After the lease the dispatcher is presumed dead; the job may be taken over.
     let later = t0() + Duration::seconds(61);
     let again = store
@@ -243,20 +286,26 @@ pub async fn a_claimed_message_is_not_claimed_again_until_its_lease_ends(store: 
         .count();
     assert_eq!(queued, 1);
     store.release_claim(m.id).await.expect("release");
-    assert!(store
-        .claim_for_dispatch(m.id, later, later + Duration::seconds(60))
-        .await
-        .expect("c4")
-        .is_some());
-    assert!(store
-        .apply(&Transition::new(m.id, Status::Sent, later))
-        .await
-        .expect("sent"));
-    assert!(store
-        .claim_for_dispatch(m.id, later + Duration::hours(1), later + Duration::hours(2))
-        .await
-        .expect("c5")
-        .is_none());
+    assert!(
+        store
+            .claim_for_dispatch(m.id, later, later + Duration::seconds(60))
+            .await
+            .expect("c4")
+            .is_some()
+    );
+    assert!(
+        store
+            .apply(&Transition::new(m.id, Status::Sent, later))
+            .await
+            .expect("sent")
+    );
+    assert!(
+        store
+            .claim_for_dispatch(m.id, later + Duration::hours(1), later + Duration::hours(2))
+            .await
+            .expect("c5")
+            .is_none()
+    );
 }
 
 pub async fn listing_is_newest_first_paginated_and_per_practice(store: &dyn Store) {
@@ -292,14 +341,19 @@ pub async fn listing_is_newest_first_paginated_and_per_practice(store: &dyn Stor
     assert_eq!(page.items.len(), 3);
     assert_eq!(page.next, None);
     // Status filter.
-    assert!(store
-        .apply(&Transition::new(ids[0], Status::Delivered, t0()))
-        .await
-        .expect("apply"));
+    assert!(
+        store
+            .apply(&Transition::new(ids[0], Status::Delivered, t0()))
+            .await
+            .expect("apply")
+    );
     let mut q = query(t0() - Duration::days(1), 100);
     q.status = Some(Status::Delivered);
     let page = store.list_messages(a.id, &q).await.expect("list");
-    assert_eq!(page.items.iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[0]]);
+    assert_eq!(
+        page.items.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![ids[0]]
+    );
     let page = store
         .list_messages(b.id, &query(t0() - Duration::days(1), 100))
         .await
@@ -316,17 +370,22 @@ pub async fn overdue_messages_expire_after_72_hours(store: &dyn Store) {
         .await
         .expect("insert");
     for (m, at) in [(&old, t0()), (&fresh, t0() + Duration::hours(10))] {
-        assert!(store
-            .apply(&Transition::new(m.id, Status::Sent, at))
-            .await
-            .expect("sent"));
+        assert!(
+            store
+                .apply(&Transition::new(m.id, Status::Sent, at))
+                .await
+                .expect("sent")
+        );
     }
     let now = t0() + Duration::hours(73);
     assert_eq!(store.expire_overdue(now).await.expect("expire"), 1);
     let got = stored(store, old.id).await;
     assert_eq!(got.status, Status::Undelivered);
     assert_eq!(got.reason, Some(Reason::Expired));
-    assert_eq!(got.history.last().map(|h| h.at), Some(t0() + Duration::hours(72)));
+    assert_eq!(
+        got.history.last().map(|h| h.at),
+        Some(t0() + Duration::hours(72))
+    );
     assert_eq!(stored(store, fresh.id).await.status, Status::Sent);
     assert_eq!(store.expire_overdue(now).await.expect("expire again"), 0);
 }

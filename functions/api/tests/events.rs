@@ -1,0 +1,147 @@
+//! The API handler fed with the API Gateway (HTTP API v2) sample events of `events/api/`, as
+//! Lambda would call it.
+
+use lambda_http::{Body, Request, Response};
+use praxis_shared::domain::Region;
+use praxis_shared::testing::{TestBackend, event, practice};
+use serde_json::Value;
+
+const NOBODY: &str = "http://127.0.0.1:9";
+
+fn request(name: &str, vars: &[(&str, &str)]) -> Request {
+    lambda_http::request::from_str(&event(name, vars))
+        .unwrap_or_else(|e| panic!("{name} is not an API Gateway event: {e}"))
+}
+
+fn json(res: &Response<Body>) -> Value {
+    serde_json::from_slice(res.body().as_ref()).unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn key_check_event_answers_with_the_practice() {
+    let t = TestBackend::new(NOBODY);
+    let (org, key) = practice(t.svc(), "Praxis Dr. Muster", Region::DE).await;
+    let res = praxis_api::handle(
+        t.svc(),
+        request("api/key-check.json", &[("API_KEY", key.expose())]),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(json(&res)["name"], org.name.as_str());
+    assert_eq!(json(&res)["default_sender"], "Praxis");
+}
+
+#[tokio::test]
+async fn key_check_event_with_an_unknown_key_is_401() {
+    let t = TestBackend::new(NOBODY);
+    practice(t.svc(), "Praxis", Region::DE).await;
+    let other = praxis_shared::domain::apikey::ApiKey::generate();
+    let res = praxis_api::handle(
+        t.svc(),
+        request("api/key-check.json", &[("API_KEY", other.expose())]),
+    )
+    .await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(json(&res)["error"]["code"], "unauthorized");
+}
+
+#[tokio::test]
+async fn send_event_is_accepted_normalized_and_queued_once_per_idempotency_key() {
+    let t = TestBackend::new(NOBODY);
+    let (_, key) = practice(t.svc(), "Praxis", Region::DE).await;
+    let send = || request("api/send-message.json", &[("API_KEY", key.expose())]);
+    let first = praxis_api::handle(t.svc(), send()).await;
+    assert_eq!(first.status(), 202);
+    let body = json(&first);
+    assert_eq!(body["to"], "+4917612345678");
+    assert_eq!(body["status"], "pending");
+    assert_eq!(body["status_text"], "ausstehend");
+    assert_eq!(body["encoding"], "GSM-7");
+    assert_eq!(body["segments"], 1);
+    let queued = t.backend.jobs.next().await.map(|id| id.to_string());
+    assert_eq!(queued.as_deref(), body["id"].as_str());
+
+    // The same event again (a client retry with the same Idempotency-Key) gives the same id.
+    let second = praxis_api::handle(t.svc(), send()).await;
+    assert_eq!(second.status(), 202);
+    assert_eq!(json(&second)["id"], body["id"]);
+}
+
+#[tokio::test]
+async fn batch_event_accepts_good_items_and_explains_bad_ones() {
+    let t = TestBackend::new(NOBODY);
+    let (_, key) = practice(t.svc(), "Praxis", Region::DE).await;
+    let res = praxis_api::handle(
+        t.svc(),
+        request("api/send-batch.json", &[("API_KEY", key.expose())]),
+    )
+    .await;
+    assert_eq!(res.status(), 202);
+    let items = json(&res)["messages"].clone();
+    assert_eq!(items[0]["status"], "pending");
+    assert_eq!(items[1]["error"]["field"], "messages[1].to");
+    assert_eq!(items[1]["error"]["code"], "number_not_allowed");
+}
+
+#[tokio::test]
+async fn preview_event_uses_the_practice_region_and_smart_encoding() {
+    let t = TestBackend::new(NOBODY);
+    let (_, key) = practice(t.svc(), "Praxis Wien", Region::parse("AT").expect("AT")).await;
+    let res = praxis_api::handle(
+        t.svc(),
+        request("api/preview.json", &[("API_KEY", key.expose())]),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let body = json(&res);
+    assert_eq!(body["to"], "+436761234567");
+    assert_eq!(body["encoding"], "GSM-7");
+    assert_eq!(body["ucs2_characters"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn get_and_list_events_show_only_the_practices_own_messages() {
+    let t = TestBackend::new(NOBODY);
+    let (_, key) = practice(t.svc(), "Praxis A", Region::DE).await;
+    let (_, other) = practice(t.svc(), "Praxis B", Region::DE).await;
+    let sent = praxis_api::handle(
+        t.svc(),
+        request("api/send-message.json", &[("API_KEY", key.expose())]),
+    )
+    .await;
+    let id = json(&sent)["id"].as_str().unwrap_or_default().to_owned();
+
+    let own = praxis_api::handle(
+        t.svc(),
+        request(
+            "api/get-message.json",
+            &[("API_KEY", key.expose()), ("MESSAGE_ID", &id)],
+        ),
+    )
+    .await;
+    assert_eq!(own.status(), 200);
+    assert_eq!(json(&own)["history"][0]["status"], "pending");
+    let foreign = praxis_api::handle(
+        t.svc(),
+        request(
+            "api/get-message.json",
+            &[("API_KEY", other.expose()), ("MESSAGE_ID", &id)],
+        ),
+    )
+    .await;
+    assert_eq!(foreign.status(), 404);
+
+    let list = praxis_api::handle(
+        t.svc(),
+        request("api/list-messages.json", &[("API_KEY", key.expose())]),
+    )
+    .await;
+    assert_eq!(list.status(), 200);
+    assert_eq!(json(&list)["messages"][0]["id"], id.as_str());
+    let other_list = praxis_api::handle(
+        t.svc(),
+        request("api/list-messages.json", &[("API_KEY", other.expose())]),
+    )
+    .await;
+    assert_eq!(json(&other_list)["messages"], serde_json::json!([]));
+}

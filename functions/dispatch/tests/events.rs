@@ -1,0 +1,62 @@
+//! The dispatcher fed with the SQS sample batch of `events/dispatch/`: the same message twice
+//! (SQS delivers at least once) and a poison record.
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use praxis_shared::domain::message::{HistoryEntry, Message};
+use praxis_shared::domain::{Encoding, MessageId, PhoneNumber, Region, SenderId, Status};
+use praxis_shared::testing::{TestBackend, event, practice};
+
+#[tokio::test]
+async fn duplicate_records_submit_once_and_only_the_poison_record_fails() {
+    let t = TestBackend::new("http://127.0.0.1:9");
+    let (org, _) = practice(t.svc(), "Praxis", Region::DE).await;
+    let now = chrono::Utc::now();
+    let msg = Message {
+        id: MessageId::new(now),
+        org_id: org.id,
+        to: PhoneNumber::parse("+4917612345678", Region::DE).expect("number"),
+        sender: SenderId::parse("Praxis").expect("sender"),
+        text: "Terminerinnerung".into(),
+        reference: None,
+        encoding: Encoding::Gsm7,
+        segments: 1,
+        status: Status::Pending,
+        reason: None,
+        created_at: now,
+        sent_at: None,
+        carrier: None,
+        carrier_ref: None,
+        history: vec![HistoryEntry {
+            status: Status::Pending,
+            at: now,
+        }],
+    };
+    t.svc()
+        .store
+        .insert_messages(&[msg.clone()])
+        .await
+        .expect("insert");
+
+    let raw = event(
+        "dispatch/sqs-batch.json",
+        &[("MESSAGE_ID", &msg.id.to_string())],
+    );
+    let batch: SqsEvent = serde_json::from_str(&raw).expect("an SQS event");
+    let poison = batch.records[2].message_id.clone().unwrap_or_default();
+    let res = praxis_dispatch::handle_sqs(t.svc(), batch).await;
+
+    let failed: Vec<String> = res
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(failed, vec![poison]);
+    let submitted: Vec<_> = t
+        .submissions()
+        .into_iter()
+        .filter(|s| s["id"] == msg.id.to_string())
+        .collect();
+    assert_eq!(submitted.len(), 1, "submitted once despite two records");
+    let stored = t.svc().store.get_message(msg.id).await.expect("get");
+    assert_eq!(stored.map(|m| m.status), Some(Status::Sent));
+}

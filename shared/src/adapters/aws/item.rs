@@ -1,0 +1,390 @@
+//! Domain values to DynamoDB items and back, by hand: each attribute is named once here, and
+//! an item that no longer parses is `PortError::Corrupt` naming the attribute (never its value).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::domain::apikey::{ApiKeyRecord, KeyHash};
+use crate::domain::message::{HistoryEntry, Message};
+use crate::domain::org::{EmailAddress, Org, OrgName};
+use crate::domain::{
+    Encoding, KeyId, MessageId, OrgId, PhoneNumber, Reason, Region, SenderId, Status,
+};
+use crate::ports::{IdempotencyRecord, PortError, PortResult};
+
+use super::keys::{self, stamp};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// The primary key of an item.
+pub fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([(keys::PK.to_owned(), s(pk)), (keys::SK.to_owned(), s(sk))])
+}
+
+/// A status change as a one-element list, ready for `list_append`.
+pub fn history_entry(status: Status, at: DateTime<Utc>) -> AttributeValue {
+    AttributeValue::L(vec![AttributeValue::M(HashMap::from([
+        ("status".to_owned(), s(status.as_str())),
+        ("at".to_owned(), s(stamp(at))),
+    ]))])
+}
+
+/// Builds an item attribute by attribute, leaving out absent optional values (DynamoDB has
+/// no use for NULLs, and a sparse index must not see its key attribute at all).
+#[derive(Default)]
+struct Builder(Item);
+
+impl Builder {
+    fn set(mut self, name: &str, v: AttributeValue) -> Self {
+        self.0.insert(name.to_owned(), v);
+        self
+    }
+    fn str(self, name: &str, v: impl Into<String>) -> Self {
+        self.set(name, s(v))
+    }
+    fn opt_str(self, name: &str, v: Option<impl Into<String>>) -> Self {
+        match v {
+            Some(v) => self.str(name, v),
+            None => self,
+        }
+    }
+}
+
+pub fn org_item(o: &Org) -> Item {
+    Builder(key(keys::org_pk(o.id), keys::SK_ORG))
+        .str(keys::GSI1PK, keys::ALL_ORGS)
+        .str(keys::GSI1SK, o.id.to_string())
+        .str("id", o.id.to_string())
+        .str("name", o.name.as_str())
+        .str("email", o.email.as_str())
+        .opt_str("default_sender", o.default_sender.as_ref().map(|x| x.as_str()))
+        .str("region", o.region.as_str())
+        .opt_str("reply_number", o.reply_number.as_ref().map(|x| x.as_str()))
+        .str("activated_on", o.activated_on.to_string())
+        .str("created_at", stamp(o.created_at))
+        .0
+}
+
+pub fn api_key_item(k: &ApiKeyRecord) -> Item {
+    Builder(key(keys::key_pk(&k.hash), keys::SK_KEY))
+        .str(keys::GSI1PK, keys::org_keys(k.org_id))
+        .str(keys::GSI1SK, k.id.to_string())
+        .str("hash", k.hash.as_str())
+        .str("id", k.id.to_string())
+        .str("org_id", k.org_id.to_string())
+        .str("hint", &k.hint)
+        .str("created_at", stamp(k.created_at))
+        .opt_str("revoked_at", k.revoked_at.map(stamp))
+        .0
+}
+
+/// The pointer item `KEYID#<id>` → hash, written together with the key.
+pub fn api_key_id_item(k: &ApiKeyRecord) -> Item {
+    Builder(key(keys::key_id_pk(k.id), keys::SK_KEY_ID))
+        .str("hash", k.hash.as_str())
+        .0
+}
+
+pub fn idempotency_item(r: &IdempotencyRecord) -> Item {
+    Builder(key(
+        keys::idempotency_pk(r.org_id, &r.key),
+        keys::SK_IDEMPOTENCY,
+    ))
+    .str("org_id", r.org_id.to_string())
+    .str("key", &r.key)
+    .str("fingerprint", &r.fingerprint)
+    .str("created_at", stamp(r.created_at))
+    .set(keys::EXPIRES_AT, n(keys::expires_at(r.created_at)))
+    .0
+}
+
+pub fn message_item(m: &Message) -> Item {
+    let history = m
+        .history
+        .iter()
+        .map(|h| {
+            AttributeValue::M(HashMap::from([
+                ("status".to_owned(), s(h.status.as_str())),
+                ("at".to_owned(), s(stamp(h.at))),
+            ]))
+        })
+        .collect();
+    let mut b = Builder(key(keys::message_pk(m.id), keys::SK_MESSAGE))
+        .str(keys::GSI1PK, keys::org_messages(m.org_id))
+        .str(keys::GSI1SK, m.id.to_string())
+        .str("id", m.id.to_string())
+        .str("org_id", m.org_id.to_string())
+        .str("to", m.to.as_str())
+        .str("sender", m.sender.as_str())
+        .str("text", &m.text)
+        .opt_str("reference", m.reference.clone())
+        .str("encoding", m.encoding.as_str())
+        .set("segments", n(m.segments))
+        .str("status", m.status.as_str())
+        .opt_str("reason", m.reason.map(|r| r.as_str()))
+        .str("created_at", stamp(m.created_at))
+        .opt_str("sent_at", m.sent_at.map(stamp))
+        .opt_str("carrier", m.carrier.clone())
+        .opt_str("carrier_ref", m.carrier_ref.clone())
+        .set("history", AttributeValue::L(history))
+        .set(keys::EXPIRES_AT, n(keys::expires_at(m.created_at)));
+    // The sparse indexes hold a message exactly while it is in their statuses; transitions
+    // add and remove these attributes in the same write as the status (dynamo.rs, `apply`).
+    match (m.status, m.sent_at) {
+        (Status::Pending | Status::Queued, _) => {
+            b = b
+                .str(keys::GSI2PK, keys::OPEN)
+                .str(keys::GSI2SK, m.id.to_string());
+        }
+        (Status::Sent | Status::Buffered, Some(sent_at)) => {
+            b = b
+                .str(keys::GSI3PK, keys::AWAITING_REPORT)
+                .str(keys::GSI3SK, stamp(sent_at));
+        }
+        _ => {}
+    }
+    b.0
+}
+
+/// The item `CREF#<carrier>#<ref>` → message id, the strongly consistent way from a delivery
+/// report to its message. It expires with the message.
+pub fn carrier_ref_item(id: MessageId, carrier: &str, carrier_ref: &str) -> Item {
+    let created_at = id.created_at();
+    Builder(key(
+        keys::carrier_ref_pk(carrier, carrier_ref),
+        keys::SK_CARRIER_REF,
+    ))
+    .str("id", id.to_string())
+    .str("carrier", carrier)
+    .str("carrier_ref", carrier_ref)
+    .str("created_at", stamp(created_at))
+    .set(keys::EXPIRES_AT, n(keys::expires_at(created_at)))
+    .0
+}
+
+/// Reads typed attributes of one item; `what` names the item kind in errors.
+pub struct Read<'a> {
+    item: &'a Item,
+    what: &'static str,
+}
+
+impl<'a> Read<'a> {
+    pub fn new(item: &'a Item, what: &'static str) -> Self {
+        Read { item, what }
+    }
+
+    fn corrupt(&self, name: &str, problem: &str) -> PortError {
+        PortError::Corrupt(format!("{} attribute {name}: {problem}", self.what))
+    }
+
+    pub fn opt_str(&self, name: &str) -> PortResult<Option<&'a str>> {
+        match self.item.get(name) {
+            None | Some(AttributeValue::Null(_)) => Ok(None),
+            Some(AttributeValue::S(v)) => Ok(Some(v)),
+            Some(_) => Err(self.corrupt(name, "not a string")),
+        }
+    }
+
+    pub fn str(&self, name: &str) -> PortResult<&'a str> {
+        self.opt_str(name)?
+            .ok_or_else(|| self.corrupt(name, "missing"))
+    }
+
+    pub fn opt_time(&self, name: &str) -> PortResult<Option<DateTime<Utc>>> {
+        self.opt_str(name)?
+            .map(|v| {
+                DateTime::parse_from_rfc3339(v)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| self.corrupt(name, "not an RFC 3339 time"))
+            })
+            .transpose()
+    }
+
+    pub fn time(&self, name: &str) -> PortResult<DateTime<Utc>> {
+        self.opt_time(name)?
+            .ok_or_else(|| self.corrupt(name, "missing"))
+    }
+
+    pub fn u32(&self, name: &str) -> PortResult<u32> {
+        match self.item.get(name) {
+            Some(AttributeValue::N(v)) => v.parse().map_err(|_| self.corrupt(name, "not a u32")),
+            Some(_) => Err(self.corrupt(name, "not a number")),
+            None => Err(self.corrupt(name, "missing")),
+        }
+    }
+
+    fn parsed<T, E>(&self, name: &str, parse: impl FnOnce(&str) -> Result<T, E>) -> PortResult<T> {
+        parse(self.str(name)?).map_err(|_| self.corrupt(name, "does not parse"))
+    }
+
+    fn opt_parsed<T, E>(
+        &self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> PortResult<Option<T>> {
+        self.opt_str(name)?
+            .map(|v| parse(v).map_err(|_| self.corrupt(name, "does not parse")))
+            .transpose()
+    }
+
+    pub fn message_id(&self, name: &str) -> PortResult<MessageId> {
+        self.parsed(name, MessageId::parse)
+    }
+}
+
+pub fn org_from(item: &Item) -> PortResult<Org> {
+    let r = Read::new(item, "practice");
+    Ok(Org {
+        id: r.parsed("id", OrgId::parse)?,
+        name: r.parsed("name", OrgName::parse)?,
+        email: r.parsed("email", EmailAddress::parse)?,
+        default_sender: r.opt_parsed("default_sender", SenderId::parse)?,
+        region: r.parsed("region", Region::parse)?,
+        reply_number: r.opt_parsed("reply_number", |v| PhoneNumber::parse(v, Region::DE))?,
+        activated_on: r.parsed("activated_on", |v| v.parse::<NaiveDate>())?,
+        created_at: r.time("created_at")?,
+    })
+}
+
+pub fn api_key_from(item: &Item) -> PortResult<ApiKeyRecord> {
+    let r = Read::new(item, "API key");
+    Ok(ApiKeyRecord {
+        id: r.parsed("id", KeyId::parse)?,
+        org_id: r.parsed("org_id", OrgId::parse)?,
+        hash: KeyHash::from_stored(r.str("hash")?.to_owned()),
+        hint: r.str("hint")?.to_owned(),
+        created_at: r.time("created_at")?,
+        revoked_at: r.opt_time("revoked_at")?,
+    })
+}
+
+pub fn idempotency_from(item: &Item) -> PortResult<IdempotencyRecord> {
+    let r = Read::new(item, "idempotency key");
+    Ok(IdempotencyRecord {
+        org_id: r.parsed("org_id", OrgId::parse)?,
+        key: r.str("key")?.to_owned(),
+        fingerprint: r.str("fingerprint")?.to_owned(),
+        created_at: r.time("created_at")?,
+    })
+}
+
+fn encoding(v: &str) -> Result<Encoding, ()> {
+    [Encoding::Gsm7, Encoding::Ucs2]
+        .into_iter()
+        .find(|e| e.as_str() == v)
+        .ok_or(())
+}
+
+fn history_from(r: &Read<'_>) -> PortResult<Vec<HistoryEntry>> {
+    let Some(AttributeValue::L(entries)) = r.item.get("history") else {
+        return Err(r.corrupt("history", "missing or not a list"));
+    };
+    entries
+        .iter()
+        .map(|e| {
+            let AttributeValue::M(entry) = e else {
+                return Err(r.corrupt("history", "entry is not a map"));
+            };
+            let e = Read::new(entry, "history entry");
+            Ok(HistoryEntry {
+                status: e.parsed("status", str::parse::<Status>)?,
+                at: e.time("at")?,
+            })
+        })
+        .collect()
+}
+
+pub fn message_from(item: &Item) -> PortResult<Message> {
+    let r = Read::new(item, "message");
+    Ok(Message {
+        id: r.message_id("id")?,
+        org_id: r.parsed("org_id", OrgId::parse)?,
+        // Stored numbers are E.164, so the region only matters for a corrupt value.
+        to: r.parsed("to", |v| PhoneNumber::parse(v, Region::DE))?,
+        sender: r.parsed("sender", SenderId::parse)?,
+        text: r.str("text")?.to_owned(),
+        reference: r.opt_str("reference")?.map(str::to_owned),
+        encoding: r.parsed("encoding", encoding)?,
+        segments: r.u32("segments")?,
+        status: r.parsed("status", str::parse::<Status>)?,
+        reason: r.opt_parsed("reason", |v| Reason::parse(v).ok_or(()))?,
+        created_at: r.time("created_at")?,
+        sent_at: r.opt_time("sent_at")?,
+        carrier: r.opt_str("carrier")?.map(str::to_owned),
+        carrier_ref: r.opt_str("carrier_ref")?.map(str::to_owned),
+        history: history_from(&r)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn message() -> PortResult<Message> {
+        let bad = |what: &str| PortError::Corrupt(what.to_owned());
+        Ok(Message {
+            id: MessageId::new(t0()),
+            org_id: OrgId::new(t0()),
+            to: PhoneNumber::parse("+4917612345678", Region::DE).map_err(|_| bad("number"))?,
+            sender: SenderId::parse("Praxis").map_err(|_| bad("sender"))?,
+            text: "Hallo".into(),
+            reference: None,
+            encoding: Encoding::Ucs2,
+            segments: 2,
+            status: Status::Sent,
+            reason: None,
+            created_at: t0(),
+            sent_at: Some(t0()),
+            carrier: Some("sim".into()),
+            carrier_ref: Some("r-1".into()),
+            history: vec![HistoryEntry {
+                status: Status::Pending,
+                at: t0(),
+            }],
+        })
+    }
+
+    #[test]
+    fn a_message_round_trips_through_its_item() -> PortResult<()> {
+        let m = message()?;
+        assert_eq!(message_from(&message_item(&m))?, m);
+        Ok(())
+    }
+
+    #[test]
+    fn a_sent_message_is_in_the_awaiting_index_and_not_the_open_one() -> PortResult<()> {
+        let item = message_item(&message()?);
+        assert!(item.contains_key(keys::GSI3PK) && !item.contains_key(keys::GSI2PK));
+        Ok(())
+    }
+
+    #[test]
+    fn a_corrupt_attribute_is_named_without_its_value() -> PortResult<()> {
+        let mut item = message_item(&message()?);
+        item.insert("to".into(), s("+49 not a number 555"));
+        match message_from(&item) {
+            Err(PortError::Corrupt(e)) => {
+                assert!(e.contains("to") && !e.contains("555"));
+                Ok(())
+            }
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! The single-table key design (KEYS.md explains it): how each item's keys and index attributes
+//! are spelled, and `create_table`, which makes a table with exactly these keys and indexes.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::client::Waiters as _;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::domain::apikey::KeyHash;
+use crate::domain::message::RETENTION;
+use crate::domain::{KeyId, MessageId, OrgId};
+use crate::ports::{PortError, PortResult};
+
+use super::dynamo::sdk_error;
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+
+/// The owner index: a practice's messages by id (= time), a practice's API keys, all practices.
+pub const GSI1: &str = "GSI1";
+pub const GSI1PK: &str = "GSI1PK";
+pub const GSI1SK: &str = "GSI1SK";
+/// Sparse: messages the dispatcher still owes (`pending`, `queued`).
+pub const GSI2: &str = "GSI2";
+pub const GSI2PK: &str = "GSI2PK";
+pub const GSI2SK: &str = "GSI2SK";
+/// Sparse: messages waiting for a final report (`sent`, `buffered`), by the time they were sent.
+pub const GSI3: &str = "GSI3";
+pub const GSI3PK: &str = "GSI3PK";
+pub const GSI3SK: &str = "GSI3SK";
+
+/// The TTL attribute, epoch seconds, on every item that holds personal data.
+pub const EXPIRES_AT: &str = "expires_at";
+
+/// The one value of `GSI2PK` and `GSI3PK`. A single partition per index is fine at the volume
+/// of a dental-practice gateway (well below 1000 writes/s); shard the value if that changes.
+pub const OPEN: &str = "OPEN";
+pub const AWAITING_REPORT: &str = "SENT";
+/// `GSI1PK` of every practice item, so `list_orgs` is a query rather than a scan.
+pub const ALL_ORGS: &str = "ORGS";
+
+pub const SK_ORG: &str = "ORG";
+pub const SK_KEY: &str = "KEY";
+pub const SK_KEY_ID: &str = "KEYID";
+pub const SK_IDEMPOTENCY: &str = "IDEM";
+pub const SK_MESSAGE: &str = "MSG";
+pub const SK_CARRIER_REF: &str = "CREF";
+
+pub fn org_pk(id: OrgId) -> String {
+    format!("ORG#{id}")
+}
+
+pub fn key_pk(hash: &KeyHash) -> String {
+    format!("KEY#{}", hash.as_str())
+}
+
+/// The pointer from a key's id to its hash, which is what revoking by id needs.
+pub fn key_id_pk(id: KeyId) -> String {
+    format!("KEYID#{id}")
+}
+
+/// `GSI1PK` of a practice's API keys.
+pub fn org_keys(org: OrgId) -> String {
+    format!("KEYS#{org}")
+}
+
+/// The org id is a fixed-length ULID, so whatever the client's key contains, the split is
+/// unambiguous.
+pub fn idempotency_pk(org: OrgId, key: &str) -> String {
+    format!("IDEM#{org}#{key}")
+}
+
+pub fn message_pk(id: MessageId) -> String {
+    format!("MSG#{id}")
+}
+
+/// `GSI1PK` of a practice's messages; `GSI1SK` is the message id.
+pub fn org_messages(org: OrgId) -> String {
+    format!("ORG#{org}")
+}
+
+/// Carrier names are ours and never contain `#`; the item also holds both parts, and a lookup
+/// compares them, so even a `#` could not make two references collide.
+pub fn carrier_ref_pk(carrier: &str, carrier_ref: &str) -> String {
+    format!("CREF#{carrier}#{carrier_ref}")
+}
+
+/// Times are stored as RFC 3339 UTC with milliseconds: fixed width (for years 1000–9999), so
+/// string order is time order and key conditions and `<` comparisons work on them.
+pub fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// When DynamoDB's TTL may delete an item created at `created_at` (epoch seconds).
+pub fn expires_at(created_at: DateTime<Utc>) -> i64 {
+    (created_at + RETENTION).timestamp()
+}
+
+fn attribute(name: &str) -> PortResult<AttributeDefinition> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(request)
+}
+
+fn key(name: &str, kind: KeyType) -> PortResult<KeySchemaElement> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .map_err(request)
+}
+
+fn index(
+    name: &str,
+    pk: &str,
+    sk: &str,
+    projection: ProjectionType,
+) -> PortResult<GlobalSecondaryIndex> {
+    GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(key(pk, KeyType::Hash)?)
+        .key_schema(key(sk, KeyType::Range)?)
+        .projection(Projection::builder().projection_type(projection).build())
+        .build()
+        .map_err(request)
+}
+
+pub(super) fn request(e: aws_sdk_dynamodb::error::BuildError) -> PortError {
+    PortError::Unavailable(format!("cannot build DynamoDB request: {e}"))
+}
+
+/// Creates the table praxis-sms runs on (keys, the three indexes, on-demand billing), waits
+/// until it is active, and turns on TTL. `Conflict` if a table of that name exists.
+pub async fn create_table(client: &Client, table: &str) -> PortResult<()> {
+    let mut create = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key(PK, KeyType::Hash)?)
+        .key_schema(key(SK, KeyType::Range)?)
+        // Listing and the sweeps read whole messages from GSI1; GSI2 and GSI3 only need the
+        // id (in PK) and, for GSI3, `sent_at` (its sort key), so they stay small.
+        .global_secondary_indexes(index(GSI1, GSI1PK, GSI1SK, ProjectionType::All)?)
+        .global_secondary_indexes(index(GSI2, GSI2PK, GSI2SK, ProjectionType::KeysOnly)?)
+        .global_secondary_indexes(index(GSI3, GSI3PK, GSI3SK, ProjectionType::KeysOnly)?);
+    for name in [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK] {
+        create = create.attribute_definitions(attribute(name)?);
+    }
+    create.send().await.map_err(|e| {
+        let e = sdk_error(e);
+        if e.code.as_deref() == Some("ResourceInUseException") {
+            PortError::Conflict(format!("table {table} exists"))
+        } else {
+            e.into()
+        }
+    })?;
+    client
+        .wait_until_table_exists()
+        .table_name(table)
+        .wait(Duration::from_secs(300))
+        .await
+        .map_err(|e| PortError::Unavailable(format!("table {table} did not become active: {e}")))?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name(EXPIRES_AT)
+                .build()
+                .map_err(request)?,
+        )
+        .send()
+        .await
+        .map_err(|e| PortError::from(sdk_error(e)))?;
+    Ok(())
+}
