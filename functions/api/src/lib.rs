@@ -336,7 +336,12 @@ fn percent_decode(s: &str) -> String {
 }
 
 fn parse_time(name: &'static str, v: &str) -> Result<DateTime<Utc>, ApiError> {
+    // A `+` of an unencoded offset arrives as a space after form decoding; take it back.
     DateTime::parse_from_rfc3339(v)
+        .or_else(|e| match v.contains(' ') {
+            true => DateTime::parse_from_rfc3339(&v.replace(' ', "+")),
+            false => Err(e),
+        })
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| {
             ApiError::invalid(

@@ -146,6 +146,9 @@ pub async fn apply_report(
         tracing::debug!(message_id = %id, "report without news");
         return Ok(());
     };
+    // History times are when we learned of a change, on our own clock: a carrier's timestamp
+    // may be skewed and would let a report sort before the `sent` we wrote ourselves.
+    let at = svc.clock.now();
     // A report proves the carrier took the message; if it overtook the dispatcher's own
     // record, `sent` is written first so the history keeps its order.
     if matches!(
@@ -153,10 +156,10 @@ pub async fn apply_report(
         Status::Buffered | Status::Delivered | Status::Undelivered
     ) {
         svc.store
-            .apply(&Transition::new(id, Status::Sent, report.at))
+            .apply(&Transition::new(id, Status::Sent, at))
             .await?;
     }
-    let mut t = Transition::new(id, status, report.at);
+    let mut t = Transition::new(id, status, at);
     if let Some(r) = report.reason {
         t = t.with_reason(r);
     }
