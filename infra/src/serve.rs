@@ -189,12 +189,19 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => {
-            return to_axum(
+            // The rest of the body is still on the wire: close the connection, or the client's
+            // next request on it would be read from the middle of this body.
+            let mut res = to_axum(
                 praxis_api::error::ApiError::TooLarge {
                     limit: app.svc.settings.max_body_bytes,
                 }
                 .into_response(),
             );
+            res.headers_mut().insert(
+                http::header::CONNECTION,
+                http::HeaderValue::from_static("close"),
+            );
+            return res;
         }
     };
     let lreq = lambda_http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));

@@ -2,7 +2,7 @@
 //! when the test ends, and small helpers that answer with the status code and the JSON body.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -34,7 +34,11 @@ pub struct Resp {
 impl Resp {
     /// The body, after checking the status code.
     pub fn expect(self, status: u16) -> Value {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
         self.body
     }
 
@@ -89,13 +93,8 @@ pub struct Stack {
 
 impl Stack {
     pub fn start() -> Stack {
-        Self::start_with(&[])
-    }
-
-    /// Starts serve with extra flags (e.g. `--workers 4`).
-    pub fn start_with(flags: &[&str]) -> Stack {
         let tmp = tempfile::tempdir().expect("temp dir");
-        let (child, url, key) = spawn(tmp.path(), flags);
+        let (child, url, key) = spawn(tmp.path());
         let key = key.expect("a fresh data dir prints the demo practice");
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -123,8 +122,11 @@ impl Stack {
     /// Starts serve again on the same data directory (on a new port).
     pub fn restart(&mut self) {
         self.kill();
-        let (child, url, demo) = spawn(self.tmp.path(), &[]);
-        assert!(demo.is_none(), "a restart must not create another demo practice");
+        let (child, url, demo) = spawn(self.tmp.path());
+        assert!(
+            demo.is_none(),
+            "a restart must not create another demo practice"
+        );
         self.child = child;
         self.url = url;
     }
@@ -160,7 +162,13 @@ impl Stack {
     }
 
     pub async fn message(&self, id: &str) -> Value {
-        self.get(&format!("/v1/messages/{id}")).await.expect(200)
+        self.message_as(&self.key, id).await
+    }
+
+    pub async fn message_as(&self, key: &str, id: &str) -> Value {
+        self.get_as(key, &format!("/v1/messages/{id}"))
+            .await
+            .expect(200)
     }
 
     /// Polls the message until `done(status)` holds; panics with the last answer otherwise.
@@ -170,9 +178,20 @@ impl Stack {
         done: impl Fn(&str) -> bool,
         timeout: Duration,
     ) -> Value {
+        self.wait_for_status_as(&self.key, id, done, timeout).await
+    }
+
+    /// [`Stack::wait_for_status`] as the practice behind `key`.
+    pub async fn wait_for_status_as(
+        &self,
+        key: &str,
+        id: &str,
+        done: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> Value {
         let start = Instant::now();
         loop {
-            let m = self.message(id).await;
+            let m = self.message_as(key, id).await;
             if done(status_of(&m)) {
                 return m;
             }
@@ -260,7 +279,14 @@ impl Stack {
 
     /// `org create`; returns its JSON (with `id`, `api_key`, `api_key_id`).
     pub fn org_create(&self, name: &str, extra: &[&str]) -> Value {
-        let mut args = vec!["org", "create", "--name", name, "--email", "praxis@example.org"];
+        let mut args = vec![
+            "org",
+            "create",
+            "--name",
+            name,
+            "--email",
+            "praxis@example.org",
+        ];
         args.extend_from_slice(extra);
         self.cli(&args)
     }
@@ -271,18 +297,20 @@ impl Stack {
         org["api_key"].as_str().expect("api_key").to_owned()
     }
 
-    /// Every line of the sim carrier's `submissions.jsonl`.
+    /// Every complete line of the sim carrier's `submissions.jsonl`. A last line without its
+    /// newline is being written right now and is left for the next read; a complete line that
+    /// is not JSON (say, one cut short by a crash and continued by the next process) fails.
     pub fn submissions(&self) -> Vec<Value> {
         let path = self.data_dir().join("sim").join("submissions.jsonl");
-        let Ok(file) = File::open(&path) else {
+        let Ok(raw) = std::fs::read_to_string(&path) else {
             return Vec::new();
         };
-        BufReader::new(file)
+        let complete = &raw[..raw.rfind('\n').map_or(0, |i| i + 1)];
+        complete
             .lines()
-            .map(|l| l.expect("read submissions"))
             .filter(|l| !l.trim().is_empty())
             .map(|l| {
-                serde_json::from_str(&l)
+                serde_json::from_str(l)
                     .unwrap_or_else(|e| panic!("broken line in {}: {e}: {l}", path.display()))
             })
             .collect()
@@ -324,7 +352,7 @@ impl Drop for Stack {
 
 /// Spawns serve on `<root>/data` (logs to `<root>/serve.log`) and reads its start-up lines:
 /// the URL and, on a fresh data dir, the demo practice's key.
-fn spawn(root: &Path, flags: &[&str]) -> (Child, String, Option<String>) {
+fn spawn(root: &Path) -> (Child, String, Option<String>) {
     let log_path = root.join("serve.log");
     let log = OpenOptions::new()
         .create(true)
@@ -334,7 +362,6 @@ fn spawn(root: &Path, flags: &[&str]) -> (Child, String, Option<String>) {
     let mut child = Command::new(BIN)
         .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(root.join("data"))
-        .args(flags)
         .env("PRAXIS_SMS_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -345,11 +372,8 @@ fn spawn(root: &Path, flags: &[&str]) -> (Child, String, Option<String>) {
     let (tx, rx) = mpsc::channel();
     // Keeps draining stdout after start-up so serve never blocks on a full pipe.
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { return };
-            if tx.send(line).is_err() {
-                continue;
-            }
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
         }
     });
     let deadline = Instant::now() + START_TIMEOUT;

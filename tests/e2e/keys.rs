@@ -31,7 +31,10 @@ async fn key_check_refuses_missing_malformed_and_unknown_keys() {
     unknown.push(if last == 'A' { 'B' } else { 'A' });
 
     let calls = [
-        ("no key", stack.unauthenticated(Method::GET, "/v1/key-check")),
+        (
+            "no key",
+            stack.unauthenticated(Method::GET, "/v1/key-check"),
+        ),
         (
             "empty bearer",
             stack

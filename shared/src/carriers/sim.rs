@@ -60,6 +60,31 @@ pub struct SimReport {
     pub at: DateTime<Utc>,
 }
 
+/// Appends one JSON line with a single `write`, so a kill leaves whole lines or none (a line
+/// written piecewise could be cut and glued to the next process's first line).
+fn append_line(f: &mut File, v: &serde_json::Value) -> std::io::Result<()> {
+    let mut buf = serde_json::to_vec(v).map_err(std::io::Error::other)?;
+    buf.push(b'\n');
+    f.write_all(&buf)
+}
+
+/// Ends a line a crash cut short, so the next record starts on a line of its own.
+fn end_torn_line(path: &Path, f: &mut File) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut reader = File::open(path)?;
+    let len = reader.metadata()?.len();
+    if len == 0 {
+        return Ok(());
+    }
+    reader.seek(SeekFrom::Start(len - 1))?;
+    let mut last = [0u8; 1];
+    reader.read_exact(&mut last)?;
+    if last[0] != b'\n' {
+        f.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
 pub struct SimCarrier {
     dir: PathBuf,
     submissions: Mutex<File>,
@@ -83,8 +108,10 @@ impl SimCarrier {
                 .append(true)
                 .open(dir.join(name))
         };
-        let submissions = open(SUBMISSIONS)?;
-        let acked = open(ACKED)?;
+        let mut submissions = open(SUBMISSIONS)?;
+        let mut acked = open(ACKED)?;
+        end_torn_line(&dir.join(SUBMISSIONS), &mut submissions)?;
+        end_torn_line(&dir.join(ACKED), &mut acked)?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .pool_max_idle_per_host(64)
@@ -114,7 +141,7 @@ impl SimCarrier {
             .submissions
             .lock()
             .map_err(|_| SubmitError::Transient("sim log lock poisoned".into()))?;
-        writeln!(f, "{line}").map_err(|e| SubmitError::Transient(format!("sim log: {e}")))
+        append_line(&mut f, &line).map_err(|e| SubmitError::Transient(format!("sim log: {e}")))
     }
 
     fn flaky_attempt(&self, id: MessageId) -> u32 {
@@ -179,7 +206,7 @@ impl SimCarrier {
                 match res {
                     Ok(r) if r.status().is_success() => {
                         if let Ok(mut f) = acked.lock() {
-                            let _ = writeln!(f, "{}", serde_json::json!({ "id": report.id }));
+                            let _ = append_line(&mut f, &serde_json::json!({ "id": report.id }));
                         }
                         return;
                     }

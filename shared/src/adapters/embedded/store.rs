@@ -511,6 +511,9 @@ impl Store for SqliteStore {
         .await
     }
 
+    /// History times never go backwards: an entry gets at least the time of the one before it
+    /// (the stored form, fixed-width RFC 3339 in UTC, orders as text), since events written by
+    /// different handlers may take their times in one order and be written in the other.
     async fn apply(&self, t: &Transition) -> PortResult<bool> {
         let t = t.clone();
         self.run(move |c| {
@@ -522,7 +525,8 @@ impl Store for SqliteStore {
             let sent_at = (t.to == Status::Sent).then(|| ms(t.at));
             let sql = format!(
                 "UPDATE messages SET status = ?2, reason = COALESCE(?3, reason), \
-                 history = json_insert(history, '$[#]', json_object('status', ?2, 'at', ?4)), \
+                 history = json_insert(history, '$[#]', json_object('status', ?2, 'at', \
+                    max(?4, COALESCE(json_extract(history, '$[#-1].at'), ?4)))), \
                  sent_at = COALESCE(sent_at, ?5), \
                  carrier = COALESCE(?6, carrier), carrier_ref = COALESCE(?7, carrier_ref), \
                  lease_until = 0 \

@@ -1,0 +1,10 @@
+//! Black-box tests of the whole stack: each test starts its own `praxis-sms serve` on a random
+//! port and temp data dir, and uses only HTTP, the command line and the files serve writes.
+
+mod errors;
+mod helpers;
+mod keys;
+mod recovery;
+mod send;
+mod status;
+mod webhooks;
