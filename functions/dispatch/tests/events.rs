@@ -33,7 +33,7 @@ async fn duplicate_records_submit_once_and_only_the_poison_record_fails() {
     };
     t.svc()
         .store
-        .insert_messages(&[msg.clone()])
+        .insert_messages(std::slice::from_ref(&msg))
         .await
         .expect("insert");
 
