@@ -4,6 +4,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use unicode_segmentation::UnicodeSegmentation;
+
 /// Wire encoding of an SMS body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Encoding {
@@ -146,14 +148,31 @@ fn is_blank(c: char) -> bool {
         )
 }
 
-/// Greedy part filler. Items (an escape pair, a surrogate pair) are never
-/// split, so a part may end one unit short and push the item to the next part.
+/// Part filler that reproduces Twilio's segment calculator (npm
+/// `sms-segments-calculator` 1.3.0), which the counts must agree with.
+///
+/// Items (see [`count`]) are never split: when one does not fit, the part
+/// ends early and the whole item moves to the next part. Like the calculator,
+/// the first part is filled up to the single-SMS size; only when an item no
+/// longer fits does that part get the concatenation header and hand its tail
+/// beyond the multi-part size, as whole items, to part two, which then takes
+/// the item without a size check. After that an item that does not fit starts
+/// a new part, even when it is larger than a whole part. While no item is
+/// longer than half a part this equals greedy filling at the multi-part size
+/// (and one part when the total fits a single SMS); only longer grapheme
+/// clusters (long ZWJ chains, stacked accents) see the difference.
 struct PartCounter {
     single: usize,
     multi: usize,
     total: usize,
     parts: u32,
+    /// Units in the current part (may exceed `multi`, see above).
     used: usize,
+    /// While in part one: units before the first item that crosses `multi`,
+    /// i.e. what part one keeps once it needs the header ...
+    kept: usize,
+    /// ... and the byte offset of that item, where part two then starts.
+    tail_start: usize,
 }
 
 impl PartCounter {
@@ -162,34 +181,69 @@ impl PartCounter {
             single,
             multi,
             total: 0,
-            parts: 0,
+            parts: 1,
             used: 0,
+            kept: 0,
+            tail_start: 0,
         }
     }
 
-    fn push(&mut self, size: usize) {
+    /// Adds the item starting at byte `at`; returns the byte offset where a
+    /// new part starts, if this item opened one.
+    fn push(&mut self, at: usize, size: usize) -> Option<usize> {
         self.total += size;
-        if self.parts == 0 || self.used + size > self.multi {
+        if self.parts == 1 {
+            if self.used <= self.multi && self.used + size > self.multi {
+                self.kept = self.used;
+                self.tail_start = at;
+            }
+            if self.used + size <= self.single {
+                self.used += size;
+                return None;
+            }
+            // Part one overflows: it makes room for the header by moving its
+            // tail (possibly everything) to part two, which also takes the item.
+            self.parts = 2;
+            self.used = self.used - self.kept + size;
+            return Some(self.tail_start);
+        }
+        if self.used + size > self.multi {
             self.parts = self.parts.saturating_add(1);
             self.used = size;
+            Some(at)
         } else {
             self.used += size;
+            None
         }
     }
 
-    // Filling with the multi-part capacity from the start is exact: whether
-    // the text fits a single SMS only depends on its total size.
     fn segments(&self) -> u32 {
-        match self.total {
-            0 => 0,
-            t if t <= self.single => 1,
-            _ => self.parts,
-        }
+        if self.total == 0 { 0 } else { self.parts }
     }
 }
 
 /// Counts without the rejection rules (used by preview and by tests); never fails.
 pub fn analyse(text: &str) -> Analysis {
+    count(text, |_, _| {})
+}
+
+/// Counts `text`, reporting to `part_start` the byte offset where each part
+/// after the first starts, per encoding (both are filled: the encoding is only
+/// known at the end, so the caller picks the reports of `Analysis::encoding`).
+///
+/// The items that part filling never splits are the extended grapheme
+/// clusters (UAX #29, via `unicode-segmentation`), as in the calculator:
+/// a ZWJ sequence, an emoji with skin tone, a flag, a keycap, a letter with
+/// combining accents. One exception, again as in the calculator: CR LF is two
+/// items. A surrogate pair and a GSM escape pair lie within one cluster, so
+/// they stay whole too. In a GSM-7 text every cluster is a single character
+/// (no GSM character extends another), so only escape pairs matter there.
+///
+/// The calculator's splitter (grapheme-splitter 1.0.4) implements the Unicode
+/// 10 rules of 2017; for sequences those rules did not know (ZWJ sequences
+/// with newer emoji, skin tones on newer emoji, Indic conjuncts) the clusters
+/// and so, across a part boundary, the counts can differ.
+fn count(text: &str, mut part_start: impl FnMut(Encoding, usize)) -> Analysis {
     // Both encodings are counted in the same pass because the encoding is
     // only known once the last character has been seen.
     let mut gsm = PartCounter::new(GSM7_SINGLE, GSM7_MULTI);
@@ -200,18 +254,36 @@ pub fn analyse(text: &str) -> Analysis {
     let mut seen: Vec<char> = Vec::new();
     let mut characters = 0;
 
-    for c in text.chars() {
-        characters += 1;
-        ucs2.push(c.len_utf16());
-        match gsm_septets(c) {
-            0 => {
-                if let Err(at) = seen.binary_search(&c) {
-                    seen.insert(at, c);
-                    forcing_ucs2.push(c);
+    let mut push_item = |at: usize, item: &str| {
+        let (mut utf16, mut septets) = (0, 0);
+        for c in item.chars() {
+            characters += 1;
+            utf16 += c.len_utf16();
+            match gsm_septets(c) {
+                0 => {
+                    if let Err(pos) = seen.binary_search(&c) {
+                        seen.insert(pos, c);
+                        forcing_ucs2.push(c);
+                    }
                 }
+                s => septets += usize::from(s),
             }
-            septets if forcing_ucs2.is_empty() => gsm.push(usize::from(septets)),
-            _ => {}
+        }
+        if let Some(start) = ucs2.push(at, utf16) {
+            part_start(Encoding::Ucs2, start);
+        }
+        if forcing_ucs2.is_empty()
+            && let Some(start) = gsm.push(at, septets)
+        {
+            part_start(Encoding::Gsm7, start);
+        }
+    };
+    for (at, cluster) in text.grapheme_indices(true) {
+        if cluster == "\r\n" {
+            push_item(at, "\r");
+            push_item(at + 1, "\n");
+        } else {
+            push_item(at, cluster);
         }
     }
 
@@ -478,6 +550,79 @@ mod tests {
     }
 
     #[test]
+    fn grapheme_cluster_is_not_split_across_parts() {
+        // The calculator moves a straddling cluster whole: 65 | 👍🏽 would
+        // need 69 units, so part two starts with it and overflows.
+        let text = format!("{}👍🏽{}", "中".repeat(65), "中".repeat(64));
+        let a = analyse(&text);
+        assert_eq!((a.encoding, a.units, a.segments), (Encoding::Ucs2, 133, 3));
+        let shifted = format!("{}👍🏽{}", "中".repeat(63), "中".repeat(66));
+        assert_eq!(segments(&shifted), 2);
+
+        // A flag is two regional indicators; the pair moves together.
+        let flag = format!("{}🇩🇪{}", "中".repeat(65), "中".repeat(65));
+        assert_eq!((analyse(&flag).units, segments(&flag)), (134, 3));
+        let flag_fits = format!("{}🇩🇪{}", "中".repeat(63), "中".repeat(67));
+        assert_eq!(segments(&flag_fits), 2);
+
+        for cluster in ["e\u{301}", "1\u{FE0F}\u{20E3}", "👨\u{200D}👩\u{200D}👧"] {
+            let size = cluster.encode_utf16().count();
+            // The cluster's first unit is the last one of part one.
+            let straddling = format!("{}{cluster}{}", "中".repeat(66), "中".repeat(68 - size));
+            assert_eq!(analyse(&straddling).units, 134, "{cluster:?}");
+            assert_eq!(segments(&straddling), 3, "{cluster:?}");
+            let fitting = format!("{}{cluster}{}", "中".repeat(67 - size), "中".repeat(67));
+            assert_eq!(segments(&fitting), 2, "{cluster:?}");
+        }
+    }
+
+    #[test]
+    fn crlf_is_two_items_like_in_the_calculator() {
+        // A grapheme cluster by UAX #29, but the calculator splits it again.
+        let ucs2 = format!("{}\r\n{}", "中".repeat(66), "中".repeat(66));
+        assert_eq!((analyse(&ucs2).units, segments(&ucs2)), (134, 2));
+        let gsm = format!("{}\r\n{}", "a".repeat(152), "a".repeat(152));
+        let a = analyse(&gsm);
+        assert_eq!((a.encoding, a.units, a.segments), (Encoding::Gsm7, 306, 2));
+    }
+
+    #[test]
+    fn gsm_characters_never_form_a_cluster() {
+        // The calculator takes any multi-unit cluster as non-GSM; in a GSM-7
+        // text every cluster must therefore be one character (CR LF is split).
+        let gsm = all_gsm_chars();
+        for &a in &gsm {
+            for &b in &gsm {
+                let pair = format!("{a}{b}");
+                if pair != "\r\n" {
+                    assert_eq!(pair.graphemes(true).count(), 2, "{pair:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cluster_longer_than_half_a_part_like_the_calculator() {
+        // Expected values are the calculator's (sms-segments-calculator 1.3.0).
+        let accents = |n| format!("e{}", "\u{301}".repeat(n));
+        let family = |n| format!("👨{}", "\u{200D}👩".repeat(n));
+        // Fits one SMS whole.
+        assert_eq!(segments(&accents(69)), 1);
+        assert_eq!(segments(&family(22)), 1);
+        // Longer than one SMS: part one stays empty, the cluster fills part two.
+        assert_eq!(segments(&accents(70)), 2);
+        assert_eq!(segments(&family(23)), 2);
+        assert_eq!(segments(&format!("{}a", family(24))), 3);
+        // Longer than a part: it gets one of its own.
+        assert_eq!(segments(&format!("{}{}a", "a".repeat(10), accents(200))), 3);
+        // Part one (1 + 67 units) overflows at a 3-unit cluster: it keeps 1
+        // unit, part two takes 67 + 3 (greedy filling: 1 | 67 | 3 units).
+        let handed = format!("中{}{}", accents(66), accents(2));
+        assert_eq!(segments(&handed), 2);
+        assert_eq!(segments(&format!("{handed}中")), 3);
+    }
+
+    #[test]
     fn ten_parts_accepted_eleven_rejected() {
         let ok = MessageText::parse(&"a".repeat(1530), false).expect("10 parts");
         assert_eq!(ok.segments(), 10);
@@ -628,36 +773,96 @@ mod tests {
         assert_eq!(back, Encoding::Ucs2);
     }
 
-    /// Independent model: lay the text out as a septet stream and cut it
-    /// every 153 septets, one septet earlier when the cut would fall between
-    /// an escape and its character.
-    fn expected_gsm_segments(text: &str) -> u32 {
-        let mut escape_starts = Vec::new();
-        for c in text.chars() {
-            if EXTENSION.contains(&c) {
-                escape_starts.push(true);
-                escape_starts.push(false);
+    /// Byte ranges of the items part filling keeps whole, defined here from
+    /// the boundaries directly: grapheme clusters, with CR LF as two.
+    fn item_ranges(text: &str) -> Vec<(usize, usize)> {
+        let mut ranges = Vec::new();
+        for (at, g) in text.grapheme_indices(true) {
+            if g == "\r\n" {
+                ranges.push((at, at + 1));
+                ranges.push((at + 1, at + 2));
             } else {
-                escape_starts.push(false);
+                ranges.push((at, at + g.len()));
             }
         }
-        let total = escape_starts.len();
+        ranges
+    }
+
+    fn units_in(text: &str, encoding: Encoding) -> usize {
+        match encoding {
+            Encoding::Gsm7 => text.chars().map(|c| usize::from(gsm_septets(c))).sum(),
+            Encoding::Ucs2 => text.encode_utf16().count(),
+        }
+    }
+
+    fn capacities(encoding: Encoding) -> (usize, usize) {
+        match encoding {
+            Encoding::Gsm7 => (160, 153),
+            Encoding::Ucs2 => (70, 67),
+        }
+    }
+
+    /// Longest item in units; up to half a part, part filling is plain
+    /// greedy filling (see `PartCounter`), which the model below assumes.
+    fn longest_item(text: &str) -> usize {
+        let encoding = analyse(text).encoding;
+        item_ranges(text)
+            .into_iter()
+            .map(|(start, end)| units_in(&text[start..end], encoding))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Independent model: lay the text out as a unit stream (septets or
+    /// UTF-16 units) and cut it every 153 or 67 units, earlier when the cut
+    /// would fall inside an item (an escape pair, a surrogate pair, a
+    /// grapheme cluster).
+    fn expected_segments(text: &str) -> u32 {
+        let encoding = if text.chars().all(is_gsm7) {
+            Encoding::Gsm7
+        } else {
+            Encoding::Ucs2
+        };
+        let (single, multi) = capacities(encoding);
+        // glued[i]: unit i belongs to the same item as unit i - 1.
+        let mut glued = Vec::new();
+        for (start, end) in item_ranges(text) {
+            let units = units_in(&text[start..end], encoding);
+            glued.push(false);
+            glued.extend(std::iter::repeat_n(true, units - 1));
+        }
+        let total = glued.len();
         if total == 0 {
             return 0;
         }
-        if total <= 160 {
+        if total <= single {
             return 1;
         }
         let (mut start, mut parts) = (0, 0);
         while start < total {
-            let mut end = (start + 153).min(total);
-            if end < total && escape_starts[end - 1] {
+            let mut end = (start + multi).min(total);
+            while end < total && glued[end] {
                 end -= 1;
             }
+            assert!(end > start, "an item longer than a part");
             start = end;
             parts += 1;
         }
         parts
+    }
+
+    /// `analyse` plus the byte offsets where parts 2, 3, … start.
+    fn part_starts(text: &str) -> (Analysis, Vec<usize>) {
+        let (mut gsm, mut ucs2) = (Vec::new(), Vec::new());
+        let analysis = count(text, |encoding, at| match encoding {
+            Encoding::Gsm7 => gsm.push(at),
+            Encoding::Ucs2 => ucs2.push(at),
+        });
+        let starts = match analysis.encoding {
+            Encoding::Gsm7 => gsm,
+            Encoding::Ucs2 => ucs2,
+        };
+        (analysis, starts)
     }
 
     fn gsm_text() -> impl Strategy<Value = String> {
@@ -680,18 +885,107 @@ mod tests {
         prop::collection::vec(c, 0..800).prop_map(|v| v.into_iter().collect())
     }
 
+    /// Multi-character clusters of all kinds, plus pieces that join their
+    /// neighbours (lone accents, ZWJ, skin tones, regional indicators).
+    const CLUSTERS: [&str; 20] = [
+        "\r\n",
+        "👍🏽",
+        "🇩🇪",
+        "🇨🇭",
+        "e\u{301}",
+        "a\u{308}\u{301}",
+        "1\u{FE0F}\u{20E3}",
+        "❤\u{FE0F}",
+        "👨\u{200D}👩\u{200D}👧\u{200D}👦",
+        "🏳\u{FE0F}\u{200D}🌈",
+        "🏴\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}",
+        "\u{1100}\u{1161}\u{11A8}",
+        "\u{915}\u{94D}\u{937}",
+        "\u{E01}\u{E33}",
+        "\u{301}",
+        "\u{200D}",
+        "🏽",
+        "🇩",
+        "\u{FE0F}",
+        "\r",
+    ];
+
+    fn cluster_text() -> impl Strategy<Value = String> {
+        // One weighted pool keeps generation cheap: GSM characters 6,
+        // extension characters 1, wide characters 2, cluster pieces 3.
+        let mut pool: Vec<String> = all_gsm_chars().into_iter().map(String::from).collect();
+        let gsm = pool.len();
+        let extension: Vec<String> = EXTENSION.iter().map(|c| c.to_string()).collect();
+        let wide: Vec<String> = ["😀", "🦷", "ç", "中", "。"].map(String::from).to_vec();
+        let clusters: Vec<String> = CLUSTERS.map(String::from).to_vec();
+        for (atoms, weight) in [(extension, 1), (wide, 2), (clusters, 3)] {
+            for _ in 0..(gsm * weight / 6).div_ceil(atoms.len()) {
+                pool.extend(atoms.iter().cloned());
+            }
+        }
+        let atom = prop_oneof![
+            12 => prop::sample::select(pool),
+            1 => any::<char>().prop_map(String::from),
+        ];
+        prop::collection::vec(atom, 0..900).prop_map(|v| v.concat())
+    }
+
     proptest! {
         #[test]
         fn gsm_segments_match_independent_model(text in gsm_text()) {
             let a = analyse(&text);
             prop_assert_eq!(a.encoding, Encoding::Gsm7);
-            prop_assert_eq!(a.segments, expected_gsm_segments(&text));
+            prop_assert_eq!(a.segments, expected_segments(&text));
             let septets: usize = text.chars().map(|c| if EXTENSION.contains(&c) { 2 } else { 1 }).sum();
             prop_assert_eq!(a.units, septets);
         }
 
         #[test]
-        fn segments_monotone_when_appending(text in any_text(), c in any::<char>()) {
+        fn cluster_segments_match_independent_model(text in cluster_text()) {
+            prop_assume!(longest_item(&text) <= 32);
+            let a = analyse(&text);
+            prop_assert_eq!(a.segments, expected_segments(&text));
+            prop_assert_eq!(a.units, units_in(&text, a.encoding));
+        }
+
+        #[test]
+        fn parts_never_split_a_grapheme_cluster(text in prop_oneof![gsm_text(), cluster_text()]) {
+            let (a, starts) = part_starts(&text);
+            let items = item_ranges(&text);
+            for &at in &starts {
+                // Only the calculator's CR|LF split is not a cluster boundary.
+                let crlf = text[..at].ends_with('\r') && text[at..].starts_with('\n');
+                prop_assert!(
+                    crlf || text.grapheme_indices(true).any(|(start, _)| start == at),
+                    "part starts inside a cluster at byte {} of {:?}", at, text
+                );
+            }
+            prop_assert!(starts.windows(2).all(|w| w[0] < w[1]), "{:?}", starts);
+            prop_assert_eq!(a.segments as usize, if text.is_empty() { 0 } else { starts.len() + 1 });
+            // Up to half a part, filling is greedy: each part fits, and
+            // the item that opens the next part would not have.
+            if longest_item(&text) <= 32 {
+                let (single, multi) = capacities(a.encoding);
+                let mut bounds = vec![0];
+                bounds.extend(&starts);
+                bounds.push(text.len());
+                let capacity = if starts.is_empty() { single } else { multi };
+                for (i, part) in bounds.windows(2).enumerate() {
+                    let size = units_in(&text[part[0]..part[1]], a.encoding);
+                    prop_assert!(size <= capacity, "part {} has {} units", i + 1, size);
+                    if let Some(&next) = starts.get(i) {
+                        let &(start, end) = items.iter().find(|r| r.0 == next).expect("item");
+                        prop_assert!(size + units_in(&text[start..end], a.encoding) > multi);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn segments_monotone_when_appending(
+            text in prop_oneof![any_text(), cluster_text()],
+            c in any::<char>(),
+        ) {
             let before = analyse(&text).segments;
             let mut longer = text.clone();
             longer.push(c);
