@@ -7,8 +7,9 @@ use chrono::Utc;
 
 use crate::adapters::embedded::LocalBackend;
 use crate::domain::apikey::{ApiKey, ApiKeyRecord};
+use crate::domain::message::Message;
 use crate::domain::org::{EmailAddress, Org, OrgName};
-use crate::domain::{KeyId, OrgId, Region, SenderId};
+use crate::domain::{KeyId, MessageId, MessageText, OrgId, PhoneNumber, Region, SenderId};
 use crate::services::Services;
 
 pub const SIM_TOKEN: &str = "test-sim-token";
@@ -78,6 +79,21 @@ pub async fn practice(svc: &Services, name: &str, region: Region) -> (Org, ApiKe
         .await
         .unwrap_or_else(|e| panic!("put key: {e}"));
     (org, key)
+}
+
+/// A pending message of `org` to `to`, as the API would have stored it.
+pub fn pending_message(org: OrgId, to: &str) -> Message {
+    let now = Utc::now();
+    Message::accepted(
+        MessageId::new(now),
+        org,
+        PhoneNumber::parse(to, Region::DE).unwrap_or_else(|e| panic!("{e}")),
+        SenderId::parse("Praxis").unwrap_or_else(|e| panic!("{e}")),
+        MessageText::parse("Terminerinnerung: 19.08. um 16:30 Uhr", false)
+            .unwrap_or_else(|e| panic!("{e}")),
+        None,
+        now,
+    )
 }
 
 /// The sample event `events/<name>` with each `{{VAR}}` replaced.

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use praxis_shared::domain::apikey::ApiKey;
-use praxis_shared::domain::message::{HistoryEntry, Message, retention_cutoff};
+use praxis_shared::domain::message::{Message, retention_cutoff};
 use praxis_shared::domain::org::Org;
 use praxis_shared::domain::{MessageId, Status};
 use praxis_shared::ports::{IdempotencyClaim, IdempotencyRecord, ListQuery};
@@ -132,26 +132,7 @@ fn preview(svc: &Services, org: &Org, req: &Request) -> Result<Response<Body>, A
 }
 
 fn new_record(org: &Org, id: MessageId, m: NewMessage, at: DateTime<Utc>) -> Message {
-    Message {
-        id,
-        org_id: org.id,
-        encoding: m.text.encoding(),
-        segments: m.text.segments(),
-        text: m.text.into_string(),
-        to: m.to,
-        sender: m.sender,
-        reference: m.reference,
-        status: Status::Pending,
-        reason: None,
-        created_at: at,
-        sent_at: None,
-        carrier: None,
-        carrier_ref: None,
-        history: vec![HistoryEntry {
-            status: Status::Pending,
-            at,
-        }],
-    }
+    Message::accepted(id, org.id, m.to, m.sender, m.text, m.reference, at)
 }
 
 /// `POST /v1/messages`. With an `Idempotency-Key`, message ids derive from the key, so a retry

@@ -1,34 +1,14 @@
 //! The webhook handler fed with the sample delivery report of `events/dlr/`.
 
 use lambda_http::Request;
-use praxis_shared::domain::message::{HistoryEntry, Message, Transition};
-use praxis_shared::domain::{Encoding, MessageId, PhoneNumber, Region, SenderId, Status};
-use praxis_shared::testing::{SIM_TOKEN, TestBackend, event, practice};
+use praxis_shared::domain::message::Transition;
+use praxis_shared::domain::{MessageId, Region, Status};
+use praxis_shared::testing::{SIM_TOKEN, TestBackend, event, pending_message, practice};
 
 async fn sent_message(t: &TestBackend) -> MessageId {
     let (org, _) = practice(t.svc(), "Praxis", Region::DE).await;
-    let now = chrono::Utc::now();
-    let id = MessageId::new(now);
-    let msg = Message {
-        id,
-        org_id: org.id,
-        to: PhoneNumber::parse("+4917612345678", Region::DE).expect("number"),
-        sender: SenderId::parse("Praxis").expect("sender"),
-        text: "Terminerinnerung".into(),
-        reference: None,
-        encoding: Encoding::Gsm7,
-        segments: 1,
-        status: Status::Pending,
-        reason: None,
-        created_at: now,
-        sent_at: None,
-        carrier: None,
-        carrier_ref: None,
-        history: vec![HistoryEntry {
-            status: Status::Pending,
-            at: now,
-        }],
-    };
+    let msg = pending_message(org.id, "+4917612345678");
+    let (id, now) = (msg.id, msg.created_at);
     t.svc().store.insert_messages(&[msg]).await.expect("insert");
     let sent = Transition::new(id, Status::Sent, now).with_carrier("sim", &format!("sim-{id}"));
     assert!(t.svc().store.apply(&sent).await.expect("sent"));

@@ -8,7 +8,7 @@ use super::ids::{MessageId, OrgId};
 use super::phone::PhoneNumber;
 use super::sender::SenderId;
 use super::status::{self, Reason, Status};
-use super::text::Encoding;
+use super::text::{Encoding, MessageText};
 
 /// Messages, replies and idempotency keys are kept this long and never shown after it.
 pub const RETENTION: Duration = Duration::days(60);
@@ -45,6 +45,38 @@ pub struct Message {
 }
 
 impl Message {
+    /// A message as the API accepts it: `pending`, which is also its first history entry.
+    pub fn accepted(
+        id: MessageId,
+        org_id: OrgId,
+        to: PhoneNumber,
+        sender: SenderId,
+        text: MessageText,
+        reference: Option<String>,
+        at: DateTime<Utc>,
+    ) -> Message {
+        Message {
+            id,
+            org_id,
+            to,
+            sender,
+            encoding: text.encoding(),
+            segments: text.segments(),
+            text: text.into_string(),
+            reference,
+            status: Status::Pending,
+            reason: None,
+            created_at: at,
+            sent_at: None,
+            carrier: None,
+            carrier_ref: None,
+            history: vec![HistoryEntry {
+                status: Status::Pending,
+                at,
+            }],
+        }
+    }
+
     /// The message as a practice should see it at `now`: one still waiting for a final report
     /// 72 hours after it was sent is undelivered/expired, even before a sweep has written so.
     pub fn as_seen_at(mut self, now: DateTime<Utc>) -> Message {

@@ -5,10 +5,10 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use praxis_shared::domain::apikey::{ApiKey, ApiKeyRecord};
-use praxis_shared::domain::message::{HistoryEntry, Message, Transition};
+use praxis_shared::domain::message::{Message, Transition};
 use praxis_shared::domain::org::{EmailAddress, Org, OrgName};
 use praxis_shared::domain::{
-    Encoding, KeyId, MessageId, OrgId, PhoneNumber, Reason, Region, SenderId, Status,
+    KeyId, MessageId, MessageText, OrgId, PhoneNumber, Reason, Region, SenderId, Status,
 };
 use praxis_shared::ports::{IdempotencyClaim, IdempotencyRecord, ListQuery, PortError, Store};
 
@@ -32,26 +32,15 @@ pub fn org(name: &str) -> Org {
 }
 
 pub fn message(org: OrgId, at: DateTime<Utc>, last4: &str) -> Message {
-    Message {
-        id: MessageId::new(at),
-        org_id: org,
-        to: PhoneNumber::parse(&format!("+49176123{last4}"), Region::DE).expect("number"),
-        sender: SenderId::parse("Praxis").expect("sender"),
-        text: "Terminerinnerung: 19.08. um 16:30 Uhr".into(),
-        reference: Some("ref-1".into()),
-        encoding: Encoding::Gsm7,
-        segments: 1,
-        status: Status::Pending,
-        reason: None,
-        created_at: at,
-        sent_at: None,
-        carrier: None,
-        carrier_ref: None,
-        history: vec![HistoryEntry {
-            status: Status::Pending,
-            at,
-        }],
-    }
+    Message::accepted(
+        MessageId::new(at),
+        org,
+        PhoneNumber::parse(&format!("+49176123{last4}"), Region::DE).expect("number"),
+        SenderId::parse("Praxis").expect("sender"),
+        MessageText::parse("Terminerinnerung: 19.08. um 16:30 Uhr", false).expect("text"),
+        Some("ref-1".into()),
+        at,
+    )
 }
 
 fn query(since: DateTime<Utc>, limit: usize) -> ListQuery {
