@@ -13,6 +13,7 @@ use chrono::Utc;
 use http::StatusCode;
 use praxis_dispatch::{LOCAL_RETRY_DELAY, Outcome, dispatch_one};
 use praxis_shared::adapters::embedded::{FileBlobs, JobReceiver, LocalBackend};
+use praxis_shared::carriers::seven::{SevenCarrier, SevenConfig, SevenWebhooks};
 use praxis_shared::domain::message::retention_cutoff;
 use praxis_shared::domain::org::{EmailAddress, OrgName};
 use praxis_shared::domain::{Region, SenderId};
@@ -31,8 +32,24 @@ pub struct ServeArgs {
     /// Concurrent dispatcher workers (each holds at most one message at the carrier).
     #[arg(long, default_value_t = 16)]
     workers: usize,
+    /// Who sends: the simulated carrier, or seven.io (needs SEVEN_API_KEY and SEVEN_SIGNING_KEY;
+    /// SEVEN_API_URL defaults to https://gateway.seven.io).
+    #[arg(long, value_enum, env = "PRAXIS_SMS_CARRIER", default_value = "sim")]
+    carrier: CarrierChoice,
+    /// The base URL carriers call this stack at, as they see it (seven.io signs the full URL);
+    /// default: the URL serve listens on.
+    #[arg(long, env = "PRAXIS_SMS_PUBLIC_URL")]
+    public_url: Option<String>,
     #[command(flatten)]
     common: Common,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CarrierChoice {
+    /// The simulated carrier (DESIGN.md): outcomes by the recipient's last four digits.
+    Sim,
+    /// seven.io's HTTP API and signed webhooks.
+    Seven,
 }
 
 struct App {
@@ -45,6 +62,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if args.common.backend == Backend::Aws {
         anyhow::bail!("the aws backend is not part of this build yet; use --backend embedded");
     }
+    // A carrier that cannot be configured stops serve before anything is opened or sent.
+    let seven = match args.carrier {
+        CarrierChoice::Sim => None,
+        CarrierChoice::Seven => {
+            let config = SevenConfig::from_env().context("--carrier seven")?;
+            let carrier = SevenCarrier::new(&config).context("--carrier seven")?;
+            Some((Arc::new(carrier), Arc::new(SevenWebhooks::new(&config))))
+        }
+    };
     let dir = prepare_dir(&args.common.data_dir)?;
     let secrets = load_secrets(&dir)?;
     let listener = tokio::net::TcpListener::bind(args.addr)
@@ -52,19 +78,27 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.addr))?;
     let addr = listener.local_addr()?;
     let base_url = format!("http://{addr}");
+    let public_url = match &args.public_url {
+        Some(u) => u.trim().trim_end_matches('/').to_owned(),
+        None => base_url.clone(),
+    };
 
-    let LocalBackend {
-        services: svc,
-        jobs,
-        sim: carrier,
-        blobs,
-    } = LocalBackend::open(
+    let mut backend = LocalBackend::open(
         &dir,
         &base_url,
         &secrets.sim_token,
         secrets.blob_key.as_bytes(),
     )
     .with_context(|| format!("cannot open the data in {}", dir.display()))?;
+    if let Some((carrier, webhooks)) = seven {
+        backend = backend.with_carrier(carrier, webhooks);
+    }
+    let LocalBackend {
+        services: svc,
+        jobs,
+        sim,
+        blobs,
+    } = backend;
 
     if svc.store.list_orgs().await?.is_empty() {
         let demo = create_org(
@@ -98,23 +132,31 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(housekeeping(svc.clone()));
     // Reports the simulated network still owes us from before a restart; they are posted once
     // the server below is accepting, like a real carrier retrying its webhook.
-    match carrier.resume() {
+    match sim.resume() {
         Ok(0) => {}
         Ok(n) => tracing::info!(count = n, "sim carrier resends unacknowledged reports"),
         Err(e) => tracing::warn!(error = %e, "sim carrier could not read its submissions"),
     }
 
+    let carrier_name = svc.carrier.name().to_owned();
     let app = Arc::new(App {
         svc,
         blobs,
-        public_url: base_url.clone(),
+        public_url: public_url.clone(),
     });
     let router = axum::Router::new().fallback(handle).with_state(app);
     println!(
         "{}",
-        json!({ "event": "listening", "addr": addr.to_string(), "url": base_url, "data_dir": dir })
+        json!({
+            "event": "listening",
+            "addr": addr.to_string(),
+            "url": base_url,
+            "public_url": public_url,
+            "carrier": carrier_name,
+            "data_dir": dir,
+        })
     );
-    tracing::info!(%addr, data_dir = %dir.display(), "praxis-sms is listening");
+    tracing::info!(%addr, carrier = %carrier_name, data_dir = %dir.display(), "praxis-sms is listening");
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown())
         .await

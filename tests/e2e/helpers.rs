@@ -89,12 +89,32 @@ pub struct Stack {
     tmp: TempDir,
     child: Child,
     http: reqwest::Client,
+    /// Extra `serve` arguments and environment, kept for restarts.
+    extra: Extra,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Extra {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl Stack {
     pub fn start() -> Stack {
+        Stack::start_with(&[], &[])
+    }
+
+    /// Starts serve with extra arguments (e.g. `--carrier seven`) and environment variables.
+    pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> Stack {
+        let extra = Extra {
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
         let tmp = tempfile::tempdir().expect("temp dir");
-        let (child, url, key) = spawn(tmp.path());
+        let (child, url, key) = spawn(tmp.path(), &extra);
         let key = key.expect("a fresh data dir prints the demo practice");
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -106,6 +126,7 @@ impl Stack {
             tmp,
             child,
             http,
+            extra,
         }
     }
 
@@ -122,7 +143,7 @@ impl Stack {
     /// Starts serve again on the same data directory (on a new port).
     pub fn restart(&mut self) {
         self.kill();
-        let (child, url, demo) = spawn(self.tmp.path());
+        let (child, url, demo) = spawn(self.tmp.path(), &self.extra);
         assert!(
             demo.is_none(),
             "a restart must not create another demo practice"
@@ -352,7 +373,7 @@ impl Drop for Stack {
 
 /// Spawns serve on `<root>/data` (logs to `<root>/serve.log`) and reads its start-up lines:
 /// the URL and, on a fresh data dir, the demo practice's key.
-fn spawn(root: &Path) -> (Child, String, Option<String>) {
+fn spawn(root: &Path, extra: &Extra) -> (Child, String, Option<String>) {
     let log_path = root.join("serve.log");
     let log = OpenOptions::new()
         .create(true)
@@ -362,6 +383,8 @@ fn spawn(root: &Path) -> (Child, String, Option<String>) {
     let mut child = Command::new(BIN)
         .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(root.join("data"))
+        .args(&extra.args)
+        .envs(extra.env.iter().map(|(k, v)| (k, v)))
         .env("PRAXIS_SMS_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -6,5 +6,6 @@ mod helpers;
 mod keys;
 mod recovery;
 mod send;
+mod seven;
 mod status;
 mod webhooks;

@@ -1,6 +1,7 @@
 //! Carriers: adapters that hand SMS to a network and read what the network reports back
 //! through webhooks. The dispatcher and the DLR handler only see the traits here.
 
+pub mod seven;
 pub mod sim;
 
 use chrono::{DateTime, Utc};

@@ -14,8 +14,9 @@ pub use store::SqliteStore;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::carriers::CarrierWebhooks;
 use crate::carriers::sim::{SimCarrier, SimWebhooks};
-use crate::ports::{PortError, PortResult, SystemClock};
+use crate::ports::{Carrier, PortError, PortResult, SystemClock};
 use crate::services::{Services, Settings};
 
 /// Everything the local stack runs on, wired together: the services the handlers use, the
@@ -66,5 +67,20 @@ impl LocalBackend {
             sim,
             blobs,
         })
+    }
+
+    /// Sends through `carrier` instead of the sim, and accepts its `webhooks` beside the sim's
+    /// (the sim keeps reporting what it took before a restart).
+    pub fn with_carrier(
+        mut self,
+        carrier: Arc<dyn Carrier>,
+        webhooks: Arc<dyn CarrierWebhooks>,
+    ) -> LocalBackend {
+        self.services.carrier = carrier;
+        self.services
+            .webhooks
+            .retain(|w| w.name() != webhooks.name());
+        self.services.webhooks.push(webhooks);
+        self
     }
 }

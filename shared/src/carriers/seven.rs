@@ -1,0 +1,661 @@
+//! seven.io (formerly sms77.io): hands SMS to its HTTP API and reads its signed delivery-report
+//! webhooks. Protocol as documented at docs.seven.io and in its official clients.
+//!
+//! Sending: `POST {api_url}/api/sms`, JSON body, key in `X-Api-Key`. seven.io answers 200 with a
+//! return code in `success` (and per message in `messages[].error`), or with a bare code such as
+//! `900`; HTTP errors, timeouts and dropped connections are ours to classify.
+//!
+//! Webhooks: `X-Signature` is the hex HMAC-SHA256, keyed with the account's signing key, of
+//! `X-Timestamp \n X-Nonce \n METHOD \n full URL \n md5hex(body)`.
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use md5::{Digest, Md5};
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::Sha256;
+
+use super::{CarrierWebhooks, DeliveryReport, ReportTarget, WebhookError, WebhookRequest};
+use crate::domain::{Reason, Status};
+use crate::ports::{Carrier, OutboundSms, SubmitError, Submitted};
+
+pub const NAME: &str = "seven";
+pub const DEFAULT_API_URL: &str = "https://gateway.seven.io";
+/// How far a webhook's `X-Timestamp` may be from our clock before the call is refused.
+pub const MAX_CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(5);
+
+pub const ENV_API_URL: &str = "SEVEN_API_URL";
+pub const ENV_API_KEY: &str = "SEVEN_API_KEY";
+pub const ENV_SIGNING_KEY: &str = "SEVEN_SIGNING_KEY";
+
+const HEADER_SIGNATURE: &str = "x-signature";
+const HEADER_TIMESTAMP: &str = "x-timestamp";
+const HEADER_NONCE: &str = "x-nonce";
+
+/// A credential: usable, but never printed by `Debug` or `Display`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SevenSetupError {
+    #[error("{0} is not set; the seven carrier needs {ENV_API_KEY} and {ENV_SIGNING_KEY}")]
+    Missing(&'static str),
+    #[error("{ENV_API_URL} must be an http(s) URL, got {0:?}")]
+    BadUrl(String),
+    #[error("{0} contains characters that cannot go into an HTTP header")]
+    BadKey(&'static str),
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+}
+
+/// Where seven.io is and the account's two secrets.
+#[derive(Debug, Clone)]
+pub struct SevenConfig {
+    /// Base URL without `/api`, e.g. `https://gateway.seven.io`.
+    pub api_url: String,
+    pub api_key: Secret,
+    /// Signs seven.io's webhooks (Developer area, API settings).
+    pub signing_key: Secret,
+}
+
+impl SevenConfig {
+    /// Reads `SEVEN_API_URL` (default [`DEFAULT_API_URL`]), `SEVEN_API_KEY`, `SEVEN_SIGNING_KEY`.
+    pub fn from_env() -> Result<SevenConfig, SevenSetupError> {
+        SevenConfig::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`SevenConfig::from_env`], with `get` standing in for the environment.
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<SevenConfig, SevenSetupError> {
+        let set = |name: &'static str| get(name).filter(|v| !v.trim().is_empty());
+        let api_url = set(ENV_API_URL)
+            .map(|u| u.trim().trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
+        if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+            return Err(SevenSetupError::BadUrl(api_url));
+        }
+        let api_key = set(ENV_API_KEY).ok_or(SevenSetupError::Missing(ENV_API_KEY))?;
+        let signing_key = set(ENV_SIGNING_KEY).ok_or(SevenSetupError::Missing(ENV_SIGNING_KEY))?;
+        Ok(SevenConfig {
+            api_url,
+            api_key: Secret::new(api_key.trim()),
+            signing_key: Secret::new(signing_key.trim()),
+        })
+    }
+}
+
+/// Limits on every call to seven.io. The dispatcher tries a message up to
+/// `Settings::submit_attempts` times within one claim, so attempts × `request` must stay well
+/// below `Settings::dispatch_lease`, or a second dispatcher could take the message over.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    /// The whole call: connect, send, and read the answer.
+    pub request: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(5),
+            request: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The sending side. Holds one HTTP client (and so one connection pool) for the process.
+pub struct SevenCarrier {
+    http: reqwest::Client,
+    endpoint: String,
+    /// Marked sensitive, so HTTP-level debug output hides it.
+    api_key: http::HeaderValue,
+}
+
+impl SevenCarrier {
+    pub fn new(config: &SevenConfig) -> Result<SevenCarrier, SevenSetupError> {
+        SevenCarrier::with_timeouts(config, Timeouts::default())
+    }
+
+    pub fn with_timeouts(
+        config: &SevenConfig,
+        timeouts: Timeouts,
+    ) -> Result<SevenCarrier, SevenSetupError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeouts.connect)
+            .timeout(timeouts.request)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(32)
+            .user_agent(concat!("praxis-sms/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| SevenSetupError::Client(e.to_string()))?;
+        let mut api_key = http::HeaderValue::from_str(config.api_key.expose())
+            .map_err(|_| SevenSetupError::BadKey(ENV_API_KEY))?;
+        api_key.set_sensitive(true);
+        Ok(SevenCarrier {
+            http,
+            endpoint: format!("{}/api/sms", config.api_url),
+            api_key,
+        })
+    }
+}
+
+#[async_trait]
+impl Carrier for SevenCarrier {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    async fn submit(&self, sms: &OutboundSms<'_>) -> Result<Submitted, SubmitError> {
+        let body = serde_json::json!({
+            "to": sms.to.as_str(),
+            "from": sms.sender.as_str(),
+            "text": sms.text,
+            "foreign_id": sms.id.to_string(),
+        });
+        let res = self
+            .http
+            .post(&self.endpoint)
+            .header("X-Api-Key", self.api_key.clone())
+            .header(http::header::ACCEPT, "application/json")
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| SubmitError::Transient(describe(&e)))?;
+        let status = res.status();
+        // Read the body before judging the status: a connection dropped mid-answer is transient.
+        let bytes = res
+            .bytes()
+            .await
+            .map_err(|e| SubmitError::Transient(describe(&e)))?;
+        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(SubmitError::Transient(format!("seven: HTTP {status}")));
+        }
+        if !status.is_success() {
+            // seven.io reports its own errors with 200 and a code; any other 4xx means we are
+            // talking to it wrongly (URL, proxy, credentials).
+            return Err(SubmitError::Operator(format!("seven: HTTP {status}")));
+        }
+        interpret_answer(&bytes)
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "answer broken off"
+    } else {
+        "request failed"
+    };
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        source = s.source();
+    }
+    format!("seven: {what} ({detail})")
+}
+
+/// seven.io's answer to `POST /api/sms` (fields beyond these are ignored).
+#[derive(Debug, Deserialize)]
+struct SmsAnswer {
+    success: Value,
+    #[serde(default)]
+    messages: Vec<SmsAnswerMessage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SmsAnswerMessage {
+    #[serde(default)]
+    id: Value,
+    #[serde(default)]
+    success: Value,
+    #[serde(default)]
+    error: Value,
+}
+
+/// A string or number as its text; null and the rest as None (seven.io sends both forms).
+fn text_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Reads the answer to one submission: the message id on success, else the classified error.
+fn interpret_answer(body: &[u8]) -> Result<Submitted, SubmitError> {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim();
+    // Errors before the request is understood (auth, IP) may come as a bare code.
+    if !trimmed.is_empty() && trimmed.len() <= 4 && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(match trimmed {
+            "100" | "101" => SubmitError::Operator(format!(
+                "seven: code {trimmed} without message details; cannot track the message"
+            )),
+            code => classify(code),
+        });
+    }
+    let answer: SmsAnswer = serde_json::from_str(trimmed).map_err(|_| {
+        SubmitError::Operator(format!(
+            "seven: answer not understood ({} bytes; is {ENV_API_URL} right?)",
+            body.len()
+        ))
+    })?;
+    let code = text_of(&answer.success).unwrap_or_default();
+    if code != "100" && code != "101" {
+        return Err(classify(&code));
+    }
+    // One recipient per call, so one message entry.
+    let Some(m) = answer.messages.first() else {
+        return Err(SubmitError::Operator(format!(
+            "seven: code {code} without message details"
+        )));
+    };
+    let accepted =
+        matches!(m.success, Value::Bool(true)) || text_of(&m.success).as_deref() == Some("true");
+    if !accepted {
+        return Err(match text_of(&m.error) {
+            Some(e) => classify(&e),
+            None => SubmitError::Operator(format!(
+                "seven: code {code}, message refused without a reason"
+            )),
+        });
+    }
+    match text_of(&m.id) {
+        Some(id) => Ok(Submitted { carrier_ref: id }),
+        // Debug mode accepts without sending and without an id.
+        None => Err(SubmitError::Operator(
+            "seven: accepted without a message id (debug mode?); nothing was sent".into(),
+        )),
+    }
+}
+
+/// What a seven.io return code means for the message. Codes we do not know are an operator
+/// matter: retried and logged loudly rather than failing a patient's message on a guess.
+fn classify(code: &str) -> SubmitError {
+    let permanent = |reason: Reason, what: &str| SubmitError::Permanent {
+        reason,
+        detail: format!("seven: code {code}: {what}"),
+    };
+    match code {
+        "11" => SubmitError::Transient(format!(
+            "seven: code {code}: SMS carrier temporarily unavailable"
+        )),
+        "201" | "306" => permanent(Reason::Rejected, "invalid sender"),
+        "202" => permanent(Reason::UnknownSubscriber, "invalid recipient number"),
+        "301" => permanent(Reason::UnknownSubscriber, "recipient missing"),
+        "305" => permanent(Reason::Rejected, "text missing or invalid"),
+        "401" => permanent(Reason::Rejected, "text too long"),
+        // The same text went to the same number moments ago; sending it again is what the
+        // lock exists to prevent.
+        "402" => permanent(
+            Reason::Rejected,
+            "prevented by the reload lock (duplicate within 180 s)",
+        ),
+        "403" => permanent(Reason::Rejected, "daily limit for this recipient reached"),
+        "500" => SubmitError::Operator(format!("seven: code {code}: not enough credit")),
+        "600" => SubmitError::Transient(format!("seven: code {code}: carrier delivery failed")),
+        "700" => SubmitError::Transient(format!("seven: code {code}: unknown error at seven")),
+        "900" => SubmitError::Operator(format!(
+            "seven: code {code}: authentication failed (API key)"
+        )),
+        "901" => {
+            SubmitError::Operator(format!("seven: code {code}: signature verification failed"))
+        }
+        "902" => SubmitError::Operator(format!(
+            "seven: code {code}: API key has no access to this endpoint"
+        )),
+        "903" => SubmitError::Operator(format!("seven: code {code}: server IP not allowed")),
+        "" => SubmitError::Operator("seven: answer without a return code".into()),
+        _ => SubmitError::Operator(format!("seven: unknown return code {code}")),
+    }
+}
+
+/// seven.io's signature over a webhook call (or a request to it): hex HMAC-SHA256 with the
+/// signing key over `timestamp \n nonce \n METHOD \n url \n md5hex(body)`.
+pub fn sign(
+    signing_key: &str,
+    timestamp: &str,
+    nonce: &str,
+    method: &str,
+    url: &str,
+    body: &[u8],
+) -> String {
+    hex::encode(
+        mac_over(signing_key, timestamp, nonce, method, url, body)
+            .finalize()
+            .into_bytes(),
+    )
+}
+
+fn mac_over(
+    signing_key: &str,
+    timestamp: &str,
+    nonce: &str,
+    method: &str,
+    url: &str,
+    body: &[u8],
+) -> Hmac<Sha256> {
+    let body_md5 = hex::encode(Md5::digest(body));
+    // HMAC takes keys of any length, so this cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(signing_key.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    let upper = method.to_ascii_uppercase();
+    for (i, part) in [timestamp, nonce, &upper, url].into_iter().enumerate() {
+        if i > 0 {
+            mac.update(b"\n");
+        }
+        mac.update(part.as_bytes());
+    }
+    mac.update(b"\n");
+    mac.update(body_md5.as_bytes());
+    mac
+}
+
+/// The webhook side: checks seven.io's signature and reads its delivery reports.
+pub struct SevenWebhooks {
+    signing_key: Secret,
+}
+
+impl SevenWebhooks {
+    pub fn new(config: &SevenConfig) -> SevenWebhooks {
+        SevenWebhooks {
+            signing_key: config.signing_key.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for SevenWebhooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SevenWebhooks")
+            .field("signing_key", &self.signing_key)
+            .finish()
+    }
+}
+
+fn header<'a>(req: &'a WebhookRequest<'_>, name: &str) -> Option<&'a str> {
+    req.headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+impl CarrierWebhooks for SevenWebhooks {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn verify(&self, req: &WebhookRequest<'_>, now: DateTime<Utc>) -> Result<(), WebhookError> {
+        let (Some(signature), Some(timestamp), Some(nonce)) = (
+            header(req, HEADER_SIGNATURE),
+            header(req, HEADER_TIMESTAMP),
+            header(req, HEADER_NONCE),
+        ) else {
+            return Err(WebhookError::Unauthorized("missing signature headers"));
+        };
+        let sent_at: i64 = timestamp
+            .parse()
+            .map_err(|_| WebhookError::Unauthorized("malformed timestamp"))?;
+        let skew = now.timestamp().saturating_sub(sent_at).saturating_abs();
+        if skew > MAX_CLOCK_SKEW.num_seconds() {
+            return Err(WebhookError::Unauthorized(
+                "timestamp too far from our clock",
+            ));
+        }
+        let given = hex::decode(signature)
+            .map_err(|_| WebhookError::Unauthorized("malformed signature"))?;
+        mac_over(
+            self.signing_key.expose(),
+            timestamp,
+            nonce,
+            req.method,
+            req.url,
+            req.body,
+        )
+        .verify_slice(&given)
+        .map_err(|_| WebhookError::Unauthorized("wrong signature"))
+    }
+
+    fn parse_reports(&self, body: &[u8]) -> Result<Vec<DeliveryReport>, WebhookError> {
+        #[derive(Deserialize)]
+        struct Hook {
+            webhook_event: String,
+            #[serde(default)]
+            webhook_timestamp: Option<String>,
+            data: Value,
+        }
+        let hook: Hook =
+            serde_json::from_slice(body).map_err(|e| WebhookError::BadPayload(e.to_string()))?;
+        if hook.webhook_event != "dlr" {
+            // Another event type sent to the DLR address: acknowledged so seven.io stops.
+            tracing::info!(event = %hook.webhook_event, "seven webhook is not a delivery report; ignored");
+            return Ok(Vec::new());
+        }
+        let msg_id = text_of(&hook.data["msg_id"])
+            .ok_or_else(|| WebhookError::BadPayload("dlr without data.msg_id".into()))?;
+        let raw_status = hook.data["status"]
+            .as_str()
+            .ok_or_else(|| WebhookError::BadPayload("dlr without data.status".into()))?;
+        let (status, reason) = map_status(raw_status);
+        if status.is_none() && !raw_status.trim().eq_ignore_ascii_case("UNKNOWN") {
+            tracing::warn!(status = %raw_status, "seven DLR status not known; ignored");
+        }
+        let at = hook
+            .webhook_timestamp
+            .as_deref()
+            .and_then(parse_time)
+            .or_else(|| hook.data["timestamp"].as_str().and_then(parse_time))
+            .unwrap_or_else(Utc::now);
+        Ok(vec![DeliveryReport {
+            target: ReportTarget::CarrierRef(msg_id),
+            status,
+            reason,
+            at,
+        }])
+    }
+}
+
+/// A seven.io DLR status in our terms; `None` where it says nothing new.
+fn map_status(status: &str) -> (Option<Status>, Option<Reason>) {
+    match status.trim().to_ascii_uppercase().as_str() {
+        "ACCEPTED" | "TRANSMITTED" => (Some(Status::Sent), None),
+        "BUFFERED" => (Some(Status::Buffered), None),
+        "DELIVERED" => (Some(Status::Delivered), None),
+        // seven.io's generic "could not be delivered": in practice an unknown or inactive number
+        // (a phone that is merely off ends in EXPIRED).
+        "NOTDELIVERED" => (Some(Status::Undelivered), Some(Reason::UnknownSubscriber)),
+        "EXPIRED" => (Some(Status::Undelivered), Some(Reason::Expired)),
+        "REJECTED" => (Some(Status::Undelivered), Some(Reason::Rejected)),
+        "FAILED" => (Some(Status::Undelivered), Some(Reason::NetworkError)),
+        _ => (None, None),
+    }
+}
+
+/// RFC 3339 or Unix seconds. seven.io's `data.timestamp` is a local time without a zone; it is
+/// not guessed at (history times come from our own clock anyway).
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    s.parse::<i64>()
+        .ok()
+        .and_then(|secs| DateTime::from_timestamp(secs, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<SevenConfig, SevenSetupError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        SevenConfig::from_lookup(|name| {
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn config_needs_both_keys_and_defaults_the_url() {
+        let c = config(&[(ENV_API_KEY, "k"), (ENV_SIGNING_KEY, "s")]).expect("config");
+        assert_eq!(c.api_url, DEFAULT_API_URL);
+        let missing = config(&[(ENV_SIGNING_KEY, "s")]).expect_err("no api key");
+        assert!(missing.to_string().contains(ENV_API_KEY), "{missing}");
+        let blank = config(&[(ENV_API_KEY, "k"), (ENV_SIGNING_KEY, " ")]).expect_err("blank");
+        assert!(blank.to_string().contains(ENV_SIGNING_KEY), "{blank}");
+        let bad = config(&[
+            (ENV_API_URL, "gateway.seven.io"),
+            (ENV_API_KEY, "k"),
+            (ENV_SIGNING_KEY, "s"),
+        ]);
+        assert!(matches!(bad, Err(SevenSetupError::BadUrl(_))));
+        let trailing = config(&[
+            (ENV_API_URL, "http://127.0.0.1:9/"),
+            (ENV_API_KEY, "k"),
+            (ENV_SIGNING_KEY, "s"),
+        ])
+        .expect("config");
+        assert_eq!(trailing.api_url, "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let c = config(&[(ENV_API_KEY, "key-123456"), (ENV_SIGNING_KEY, "sig-654321")])
+            .expect("config");
+        let printed = format!("{c:?} {:?}", SevenWebhooks::new(&c));
+        assert!(!printed.contains("key-123456"), "{printed}");
+        assert!(!printed.contains("sig-654321"), "{printed}");
+    }
+
+    #[test]
+    fn dlr_statuses_map_onto_ours() {
+        assert_eq!(map_status("ACCEPTED"), (Some(Status::Sent), None));
+        assert_eq!(map_status("TRANSMITTED"), (Some(Status::Sent), None));
+        assert_eq!(map_status("BUFFERED"), (Some(Status::Buffered), None));
+        assert_eq!(map_status("DELIVERED"), (Some(Status::Delivered), None));
+        assert_eq!(
+            map_status("NOTDELIVERED"),
+            (Some(Status::Undelivered), Some(Reason::UnknownSubscriber))
+        );
+        assert_eq!(
+            map_status("EXPIRED"),
+            (Some(Status::Undelivered), Some(Reason::Expired))
+        );
+        assert_eq!(
+            map_status("REJECTED"),
+            (Some(Status::Undelivered), Some(Reason::Rejected))
+        );
+        assert_eq!(
+            map_status("FAILED"),
+            (Some(Status::Undelivered), Some(Reason::NetworkError))
+        );
+        assert_eq!(map_status("UNKNOWN"), (None, None));
+        assert_eq!(map_status("SOMETHING_NEW"), (None, None));
+    }
+
+    #[test]
+    fn parses_the_documented_dlr() {
+        let c = config(&[(ENV_API_KEY, "k"), (ENV_SIGNING_KEY, "s")]).expect("config");
+        let body = br#"{"data":{"msg_id":"77149843739","status":"TRANSMITTED","timestamp":"2021-08-24 08:08:00.000000"},"webhook_event":"dlr","webhook_timestamp":"2021-08-24T08:08:00+02:00"}"#;
+        let reports = SevenWebhooks::new(&c).parse_reports(body).expect("parse");
+        assert_eq!(reports.len(), 1);
+        assert_eq!(
+            reports[0].target,
+            ReportTarget::CarrierRef("77149843739".into())
+        );
+        assert_eq!(reports[0].status, Some(Status::Sent));
+        assert_eq!(reports[0].at.to_rfc3339(), "2021-08-24T06:08:00+00:00");
+    }
+
+    #[test]
+    fn numeric_msg_ids_are_read_as_text() {
+        let c = config(&[(ENV_API_KEY, "k"), (ENV_SIGNING_KEY, "s")]).expect("config");
+        let body = br#"{"data":{"msg_id":77149843739,"status":"DELIVERED"},"webhook_event":"dlr"}"#;
+        let reports = SevenWebhooks::new(&c).parse_reports(body).expect("parse");
+        assert_eq!(
+            reports[0].target,
+            ReportTarget::CarrierRef("77149843739".into())
+        );
+    }
+
+    #[test]
+    fn other_events_are_acknowledged_without_reports() {
+        let c = config(&[(ENV_API_KEY, "k"), (ENV_SIGNING_KEY, "s")]).expect("config");
+        let body = br#"{"data":{"id":"1","sender":"49171","system":"49157","text":"Hi","time":"1605878104"},"webhook_event":"sms_mo"}"#;
+        assert!(
+            SevenWebhooks::new(&c)
+                .parse_reports(body)
+                .expect("parse")
+                .is_empty()
+        );
+        assert!(matches!(
+            SevenWebhooks::new(&c).parse_reports(b"not json"),
+            Err(WebhookError::BadPayload(_))
+        ));
+    }
+
+    #[test]
+    fn bare_codes_and_json_answers_are_classified() {
+        assert!(matches!(
+            interpret_answer(b"900"),
+            Err(SubmitError::Operator(_))
+        ));
+        assert!(matches!(
+            interpret_answer(b"<html>proxy</html>"),
+            Err(SubmitError::Operator(_))
+        ));
+        let ok = br#"{"success":"100","total_price":0.075,"balance":10,"debug":"false","sms_type":"direct","messages":[{"id":"77229318745","sender":"Praxis","recipient":"4917612345678","text":"Hi","encoding":"gsm","label":null,"parts":1,"udh":null,"is_binary":false,"price":0.075,"success":true,"error":null,"error_text":null}]}"#;
+        assert_eq!(
+            interpret_answer(ok),
+            Ok(Submitted {
+                carrier_ref: "77229318745".into()
+            })
+        );
+        let numeric = br#"{"success":100,"messages":[{"id":77229318745,"success":true}]}"#;
+        assert_eq!(
+            interpret_answer(numeric).map(|s| s.carrier_ref),
+            Ok("77229318745".into())
+        );
+        let refused = br#"{"success":"101","messages":[{"id":null,"success":false,"error":"202","error_text":"Invalid recipient"}]}"#;
+        assert!(matches!(
+            interpret_answer(refused),
+            Err(SubmitError::Permanent {
+                reason: Reason::UnknownSubscriber,
+                ..
+            })
+        ));
+        let debug = br#"{"success":"100","debug":"true","messages":[{"id":null,"success":true}]}"#;
+        assert!(matches!(
+            interpret_answer(debug),
+            Err(SubmitError::Operator(_))
+        ));
+    }
+}
