@@ -225,24 +225,25 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     if let Some(key) = path.strip_prefix("/blobs/") {
         return blob(&app, key, req.uri().query().unwrap_or_default()).await;
     }
-    // Read one byte past the limit so the handler, not the transport, answers 413.
-    let limit = app.svc.settings.max_body_bytes + 1;
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(b) => b,
-        Err(_) => {
-            // The rest of the body is still on the wire: close the connection, or the client's
-            // next request on it would be read from the middle of this body.
+    let bytes = match read_body(body, app.svc.settings.max_body_bytes).await {
+        Body::Complete(b) => b,
+        Body::Broken => return plain(StatusCode::BAD_REQUEST, "request body broken off"),
+        Body::TooLarge { drained } => {
             let mut res = to_axum(
                 praxis_api::error::ApiError::TooLarge {
                     limit: app.svc.settings.max_body_bytes,
                 }
                 .into_response(),
             );
-            res.headers_mut().insert(
-                http::header::CONNECTION,
-                http::HeaderValue::from_static("close"),
-            );
+            if !drained {
+                // The rest of the body is still on the wire: close the connection, or the
+                // client's next request on it would be read from the middle of this body.
+                res.headers_mut().insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+            }
             return res;
         }
     };
@@ -253,6 +254,40 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         praxis_api::handle(&app.svc, lreq).await
     };
     to_axum(res)
+}
+
+/// Bodies up to this size are read to their end even when over the limit, so the client can
+/// finish sending and read our 413 (closing early breaks its write with EPIPE instead).
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+enum Body {
+    Complete(Vec<u8>),
+    TooLarge { drained: bool },
+    Broken,
+}
+
+async fn read_body(body: AxumBody, limit: usize) -> Body {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut buf = Vec::new();
+    let mut total = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            return Body::Broken;
+        };
+        total += chunk.len();
+        if total > DRAIN_LIMIT {
+            return Body::TooLarge { drained: false };
+        }
+        if total <= limit {
+            buf.extend_from_slice(&chunk);
+        }
+    }
+    if total > limit {
+        Body::TooLarge { drained: true }
+    } else {
+        Body::Complete(buf)
+    }
 }
 
 fn to_axum(res: lambda_http::Response<lambda_http::Body>) -> Response {
