@@ -30,12 +30,18 @@ export PRAXIS_ORACLE_NODE_MODULES="$cache/npm/node_modules"
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy (all targets, warnings are errors)"
+step "cargo clippy (all targets, warnings are errors; the AWS backend too)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p praxis-shared --features aws --all-targets --locked -- -D warnings
+
+if cargo nextest --version >/dev/null 2>&1; then
+  run_tests() { cargo nextest run --locked --no-fail-fast "$@"; }
+else
+  run_tests() { cargo test --locked --no-fail-fast "$@"; }
+fi
 
 step "tests"
-if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --locked --no-fail-fast
-else
-  cargo test --workspace --locked --no-fail-fast
-fi
+run_tests --workspace
+
+step "AWS adapters against moto (server mode, over HTTP)"
+scripts/moto.sh cargo nextest run --locked --no-fail-fast -p praxis-shared --features aws --test store_aws

@@ -13,10 +13,14 @@ use chrono::Utc;
 use http::StatusCode;
 use praxis_dispatch::{LOCAL_RETRY_DELAY, Outcome, dispatch_one};
 use praxis_shared::adapters::embedded::{FileBlobs, JobReceiver, LocalBackend};
+use praxis_shared::carriers::CarrierWebhooks;
+use praxis_shared::carriers::failover::{BreakerPolicy, FailoverCarrier};
 use praxis_shared::carriers::seven::{SevenCarrier, SevenConfig, SevenWebhooks};
+use praxis_shared::carriers::vonage::{VonageCarrier, VonageConfig, VonageWebhooks};
 use praxis_shared::domain::message::retention_cutoff;
 use praxis_shared::domain::org::{EmailAddress, OrgName};
 use praxis_shared::domain::{Region, SenderId};
+use praxis_shared::ports::Carrier;
 use praxis_shared::services::Services;
 use serde_json::json;
 
@@ -32,10 +36,18 @@ pub struct ServeArgs {
     /// Concurrent dispatcher workers (each holds at most one message at the carrier).
     #[arg(long, default_value_t = 16)]
     workers: usize,
-    /// Who sends: the simulated carrier, or seven.io (needs SEVEN_API_KEY and SEVEN_SIGNING_KEY;
-    /// SEVEN_API_URL defaults to https://gateway.seven.io).
+    /// Who sends: the simulated carrier, seven.io (needs SEVEN_API_KEY and SEVEN_SIGNING_KEY;
+    /// SEVEN_API_URL defaults to https://gateway.seven.io) or Vonage (needs VONAGE_API_KEY,
+    /// VONAGE_API_SECRET and VONAGE_SIGNATURE_SECRET; VONAGE_API_URL defaults to
+    /// https://rest.nexmo.com).
     #[arg(long, value_enum, env = "PRAXIS_SMS_CARRIER", default_value = "sim")]
     carrier: CarrierChoice,
+    /// A second carrier that takes over while the first keeps failing (circuit breaker).
+    #[arg(long, value_enum, env = "PRAXIS_SMS_FALLBACK_CARRIER")]
+    fallback_carrier: Option<CarrierChoice>,
+    /// How long the fallback carrier takes all traffic before the first carrier gets a trial.
+    #[arg(long, env = "PRAXIS_SMS_FAILOVER_COOL_DOWN_SECS", default_value_t = 30)]
+    failover_cool_down_secs: u64,
     /// The base URL carriers call this stack at, as they see it (seven.io signs the full URL);
     /// default: the URL serve listens on.
     #[arg(long, env = "PRAXIS_SMS_PUBLIC_URL")]
@@ -50,6 +62,28 @@ pub enum CarrierChoice {
     Sim,
     /// seven.io's HTTP API and signed webhooks.
     Seven,
+    /// Vonage's SMS API and signed webhooks.
+    Vonage,
+}
+
+/// An HTTP carrier and its webhooks, or None for the sim (which needs the open backend).
+type Built = Option<(Arc<dyn Carrier>, Arc<dyn CarrierWebhooks>)>;
+
+/// Builds a carrier from its environment; fails before anything is opened or sent.
+fn build_carrier(choice: CarrierChoice) -> anyhow::Result<Built> {
+    Ok(match choice {
+        CarrierChoice::Sim => None,
+        CarrierChoice::Seven => {
+            let config = SevenConfig::from_env().context("seven carrier")?;
+            let carrier = SevenCarrier::new(&config).context("seven carrier")?;
+            Some((Arc::new(carrier), Arc::new(SevenWebhooks::new(&config))))
+        }
+        CarrierChoice::Vonage => {
+            let config = VonageConfig::from_env().context("vonage carrier")?;
+            let carrier = VonageCarrier::new(&config).context("vonage carrier")?;
+            Some((Arc::new(carrier), Arc::new(VonageWebhooks::new(&config))))
+        }
+    })
 }
 
 struct App {
@@ -63,13 +97,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         anyhow::bail!("the aws backend is not part of this build yet; use --backend embedded");
     }
     // A carrier that cannot be configured stops serve before anything is opened or sent.
-    let seven = match args.carrier {
-        CarrierChoice::Sim => None,
-        CarrierChoice::Seven => {
-            let config = SevenConfig::from_env().context("--carrier seven")?;
-            let carrier = SevenCarrier::new(&config).context("--carrier seven")?;
-            Some((Arc::new(carrier), Arc::new(SevenWebhooks::new(&config))))
-        }
+    if args.fallback_carrier == Some(args.carrier) {
+        anyhow::bail!("--fallback-carrier must differ from --carrier");
+    }
+    let primary = build_carrier(args.carrier).context("--carrier")?;
+    let fallback = match args.fallback_carrier {
+        Some(choice) => Some(build_carrier(choice).context("--fallback-carrier")?),
+        None => None,
     };
     let dir = prepare_dir(&args.common.data_dir)?;
     let secrets = load_secrets(&dir)?;
@@ -90,9 +124,39 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         secrets.blob_key.as_bytes(),
     )
     .with_context(|| format!("cannot open the data in {}", dir.display()))?;
-    if let Some((carrier, webhooks)) = seven {
-        backend = backend.with_carrier(carrier, webhooks);
+    // Every configured carrier's webhooks are accepted: with failover, reports come from both.
+    let mut webhooks: Vec<Arc<dyn CarrierWebhooks>> = Vec::new();
+    let sim: Arc<dyn Carrier> = backend.sim.clone();
+    let mut take = |built: Built| -> Arc<dyn Carrier> {
+        match built {
+            Some((carrier, hooks)) => {
+                webhooks.push(hooks);
+                carrier
+            }
+            None => sim.clone(),
+        }
+    };
+    let primary = take(primary);
+    let carrier: Arc<dyn Carrier> = match fallback {
+        Some(fallback) => {
+            let secondary = take(fallback);
+            let policy = BreakerPolicy {
+                cool_down: Duration::from_secs(args.failover_cool_down_secs.max(1)),
+                ..BreakerPolicy::default()
+            };
+            Arc::new(FailoverCarrier::new(
+                primary,
+                secondary,
+                backend.services.clock.clone(),
+                policy,
+            ))
+        }
+        None => primary,
+    };
+    for hooks in webhooks {
+        backend = backend.with_webhooks(hooks);
     }
+    backend = backend.sending_through(carrier);
     let LocalBackend {
         services: svc,
         jobs,
@@ -153,6 +217,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "url": base_url,
             "public_url": public_url,
             "carrier": carrier_name,
+            "fallback_carrier": args.fallback_carrier.map(|c| format!("{c:?}").to_ascii_lowercase()),
             "data_dir": dir,
         })
     );

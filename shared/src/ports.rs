@@ -135,6 +135,9 @@ pub struct OutboundSms<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submitted {
+    /// The name of the carrier that took the message (with failover, not always the primary);
+    /// its delivery reports arrive under that name.
+    pub carrier: String,
     pub carrier_ref: String,
 }
 

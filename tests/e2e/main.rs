@@ -2,6 +2,7 @@
 //! port and temp data dir, and uses only HTTP, the command line and the files serve writes.
 
 mod errors;
+mod failover;
 mod helpers;
 mod keys;
 mod recovery;

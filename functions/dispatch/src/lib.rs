@@ -58,13 +58,13 @@ pub async fn dispatch_one(svc: &Services, id: MessageId) -> Result<Outcome, Disp
         match svc.carrier.submit(&sms).await {
             Ok(done) => {
                 let t = Transition::new(id, Status::Sent, svc.clock.now())
-                    .with_carrier(&carrier, &done.carrier_ref);
+                    .with_carrier(&done.carrier, &done.carrier_ref);
                 if !svc.store.apply(&t).await? {
                     // A delivery report overtook us and already recorded the carrier's
                     // acceptance; the carrier reference still needs to be kept.
                     tracing::debug!("sent already recorded by a delivery report");
                 }
-                tracing::info!(carrier = %carrier, attempt, "submitted");
+                tracing::info!(carrier = %done.carrier, attempt, "submitted");
                 return Ok(Outcome::Sent);
             }
             Err(SubmitError::Permanent { reason, detail }) => {

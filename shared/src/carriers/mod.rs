@@ -1,8 +1,10 @@
 //! Carriers: adapters that hand SMS to a network and read what the network reports back
 //! through webhooks. The dispatcher and the DLR handler only see the traits here.
 
+pub mod failover;
 pub mod seven;
 pub mod sim;
+pub mod vonage;
 
 use chrono::{DateTime, Utc};
 

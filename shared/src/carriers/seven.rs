@@ -287,7 +287,10 @@ fn interpret_answer(body: &[u8]) -> Result<Submitted, SubmitError> {
         });
     }
     match text_of(&m.id) {
-        Some(id) => Ok(Submitted { carrier_ref: id }),
+        Some(id) => Ok(Submitted {
+            carrier: NAME.to_owned(),
+            carrier_ref: id,
+        }),
         // Debug mode accepts without sending and without an id.
         None => Err(SubmitError::Operator(
             "seven: accepted without a message id (debug mode?); nothing was sent".into(),
@@ -636,6 +639,7 @@ mod tests {
         assert_eq!(
             interpret_answer(ok),
             Ok(Submitted {
+                carrier: NAME.into(),
                 carrier_ref: "77229318745".into()
             })
         );

@@ -262,7 +262,10 @@ impl Carrier for SimCarrier {
         };
         self.record(&report, sms.segments)?;
         self.report_later(report);
-        Ok(Submitted { carrier_ref })
+        Ok(Submitted {
+            carrier: NAME.to_owned(),
+            carrier_ref,
+        })
     }
 }
 

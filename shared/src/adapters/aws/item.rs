@@ -62,12 +62,15 @@ impl Builder {
 
 pub fn org_item(o: &Org) -> Item {
     Builder(key(keys::org_pk(o.id), keys::SK_ORG))
-        .str(keys::GSI1PK, keys::ALL_ORGS)
-        .str(keys::GSI1SK, o.id.to_string())
+        .str(keys::GSI1.pk, keys::ALL_ORGS)
+        .str(keys::GSI1.sk, o.id.to_string())
         .str("id", o.id.to_string())
         .str("name", o.name.as_str())
         .str("email", o.email.as_str())
-        .opt_str("default_sender", o.default_sender.as_ref().map(|x| x.as_str()))
+        .opt_str(
+            "default_sender",
+            o.default_sender.as_ref().map(|x| x.as_str()),
+        )
         .str("region", o.region.as_str())
         .opt_str("reply_number", o.reply_number.as_ref().map(|x| x.as_str()))
         .str("activated_on", o.activated_on.to_string())
@@ -77,8 +80,8 @@ pub fn org_item(o: &Org) -> Item {
 
 pub fn api_key_item(k: &ApiKeyRecord) -> Item {
     Builder(key(keys::key_pk(&k.hash), keys::SK_KEY))
-        .str(keys::GSI1PK, keys::org_keys(k.org_id))
-        .str(keys::GSI1SK, k.id.to_string())
+        .str(keys::GSI1.pk, keys::org_keys(k.org_id))
+        .str(keys::GSI1.sk, k.id.to_string())
         .str("hash", k.hash.as_str())
         .str("id", k.id.to_string())
         .str("org_id", k.org_id.to_string())
@@ -120,8 +123,8 @@ pub fn message_item(m: &Message) -> Item {
         })
         .collect();
     let mut b = Builder(key(keys::message_pk(m.id), keys::SK_MESSAGE))
-        .str(keys::GSI1PK, keys::org_messages(m.org_id))
-        .str(keys::GSI1SK, m.id.to_string())
+        .str(keys::GSI1.pk, keys::org_messages(m.org_id))
+        .str(keys::GSI1.sk, m.id.to_string())
         .str("id", m.id.to_string())
         .str("org_id", m.org_id.to_string())
         .str("to", m.to.as_str())
@@ -143,13 +146,13 @@ pub fn message_item(m: &Message) -> Item {
     match (m.status, m.sent_at) {
         (Status::Pending | Status::Queued, _) => {
             b = b
-                .str(keys::GSI2PK, keys::OPEN)
-                .str(keys::GSI2SK, m.id.to_string());
+                .str(keys::GSI2.pk, keys::OPEN)
+                .str(keys::GSI2.sk, m.id.to_string());
         }
         (Status::Sent | Status::Buffered, Some(sent_at)) => {
             b = b
-                .str(keys::GSI3PK, keys::AWAITING_REPORT)
-                .str(keys::GSI3SK, stamp(sent_at));
+                .str(keys::GSI3.pk, keys::AWAITING_REPORT)
+                .str(keys::GSI3.sk, stamp(sent_at));
         }
         _ => {}
     }
@@ -371,7 +374,7 @@ mod tests {
     #[test]
     fn a_sent_message_is_in_the_awaiting_index_and_not_the_open_one() -> PortResult<()> {
         let item = message_item(&message()?);
-        assert!(item.contains_key(keys::GSI3PK) && !item.contains_key(keys::GSI2PK));
+        assert!(item.contains_key(keys::GSI3.pk) && !item.contains_key(keys::GSI2.pk));
         Ok(())
     }
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::client::Waiters as _;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -21,18 +21,31 @@ use super::dynamo::sdk_error;
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
 
+/// A global secondary index: its name and key attributes (all strings).
+pub struct Index {
+    pub name: &'static str,
+    pub pk: &'static str,
+    pub sk: &'static str,
+}
+
 /// The owner index: a practice's messages by id (= time), a practice's API keys, all practices.
-pub const GSI1: &str = "GSI1";
-pub const GSI1PK: &str = "GSI1PK";
-pub const GSI1SK: &str = "GSI1SK";
-/// Sparse: messages the dispatcher still owes (`pending`, `queued`).
-pub const GSI2: &str = "GSI2";
-pub const GSI2PK: &str = "GSI2PK";
-pub const GSI2SK: &str = "GSI2SK";
+pub const GSI1: Index = Index {
+    name: "GSI1",
+    pk: "GSI1PK",
+    sk: "GSI1SK",
+};
+/// Sparse: messages the dispatcher still owes (`pending`, `queued`), by id.
+pub const GSI2: Index = Index {
+    name: "GSI2",
+    pk: "GSI2PK",
+    sk: "GSI2SK",
+};
 /// Sparse: messages waiting for a final report (`sent`, `buffered`), by the time they were sent.
-pub const GSI3: &str = "GSI3";
-pub const GSI3PK: &str = "GSI3PK";
-pub const GSI3SK: &str = "GSI3SK";
+pub const GSI3: Index = Index {
+    name: "GSI3",
+    pk: "GSI3PK",
+    sk: "GSI3SK",
+};
 
 /// The TTL attribute, epoch seconds, on every item that holds personal data.
 pub const EXPIRES_AT: &str = "expires_at";
@@ -79,6 +92,11 @@ pub fn message_pk(id: MessageId) -> String {
     format!("MSG#{id}")
 }
 
+/// The message id in a message item's `PK` (what a keys-only index entry carries).
+pub fn message_id_in_pk(pk: &str) -> Option<MessageId> {
+    MessageId::parse(pk.strip_prefix("MSG#")?).ok()
+}
+
 /// `GSI1PK` of a practice's messages; `GSI1SK` is the message id.
 pub fn org_messages(org: OrgId) -> String {
     format!("ORG#{org}")
@@ -117,16 +135,11 @@ fn key(name: &str, kind: KeyType) -> PortResult<KeySchemaElement> {
         .map_err(request)
 }
 
-fn index(
-    name: &str,
-    pk: &str,
-    sk: &str,
-    projection: ProjectionType,
-) -> PortResult<GlobalSecondaryIndex> {
+fn index(index: &Index, projection: ProjectionType) -> PortResult<GlobalSecondaryIndex> {
     GlobalSecondaryIndex::builder()
-        .index_name(name)
-        .key_schema(key(pk, KeyType::Hash)?)
-        .key_schema(key(sk, KeyType::Range)?)
+        .index_name(index.name)
+        .key_schema(key(index.pk, KeyType::Hash)?)
+        .key_schema(key(index.sk, KeyType::Range)?)
         .projection(Projection::builder().projection_type(projection).build())
         .build()
         .map_err(request)
@@ -147,10 +160,10 @@ pub async fn create_table(client: &Client, table: &str) -> PortResult<()> {
         .key_schema(key(SK, KeyType::Range)?)
         // Listing and the sweeps read whole messages from GSI1; GSI2 and GSI3 only need the
         // id (in PK) and, for GSI3, `sent_at` (its sort key), so they stay small.
-        .global_secondary_indexes(index(GSI1, GSI1PK, GSI1SK, ProjectionType::All)?)
-        .global_secondary_indexes(index(GSI2, GSI2PK, GSI2SK, ProjectionType::KeysOnly)?)
-        .global_secondary_indexes(index(GSI3, GSI3PK, GSI3SK, ProjectionType::KeysOnly)?);
-    for name in [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK] {
+        .global_secondary_indexes(index(&GSI1, ProjectionType::All)?)
+        .global_secondary_indexes(index(&GSI2, ProjectionType::KeysOnly)?)
+        .global_secondary_indexes(index(&GSI3, ProjectionType::KeysOnly)?);
+    for name in [PK, SK, GSI1.pk, GSI1.sk, GSI2.pk, GSI2.sk, GSI3.pk, GSI3.sk] {
         create = create.attribute_definitions(attribute(name)?);
     }
     create.send().await.map_err(|e| {

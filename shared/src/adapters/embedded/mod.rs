@@ -72,11 +72,21 @@ impl LocalBackend {
     /// Sends through `carrier` instead of the sim, and accepts its `webhooks` beside the sim's
     /// (the sim keeps reporting what it took before a restart).
     pub fn with_carrier(
-        mut self,
+        self,
         carrier: Arc<dyn Carrier>,
         webhooks: Arc<dyn CarrierWebhooks>,
     ) -> LocalBackend {
+        self.sending_through(carrier).with_webhooks(webhooks)
+    }
+
+    /// Sends through `carrier` (e.g. a failover over several) instead of the sim.
+    pub fn sending_through(mut self, carrier: Arc<dyn Carrier>) -> LocalBackend {
         self.services.carrier = carrier;
+        self
+    }
+
+    /// Accepts `webhooks` too, replacing any of the same carrier name.
+    pub fn with_webhooks(mut self, webhooks: Arc<dyn CarrierWebhooks>) -> LocalBackend {
         self.services
             .webhooks
             .retain(|w| w.name() != webhooks.name());

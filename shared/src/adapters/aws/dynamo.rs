@@ -1,0 +1,899 @@
+//! The store on one DynamoDB table (key design in KEYS.md). Every status change is a single
+//! conditional write stating its invariant; nothing reads a message to decide how to write it.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
+};
+use chrono::{DateTime, Utc};
+use futures_util::{StreamExt as _, TryStreamExt as _, stream};
+
+use crate::domain::apikey::{ApiKeyRecord, KeyHash};
+use crate::domain::message::{Message, RETENTION, Transition};
+use crate::domain::org::Org;
+use crate::domain::status::{EXPIRY, expires_at};
+use crate::domain::{KeyId, MessageId, OrgId, Status};
+use crate::ports::{
+    IdempotencyClaim, IdempotencyRecord, ListQuery, Page, PortError, PortResult, Store,
+};
+
+use super::item::{self, Item, Read, history_entry, s};
+use super::keys::{self, Index, request, stamp};
+
+/// Conditional writes in flight at once for bulk work (a batch of up to 1000 messages, the
+/// sweeps): enough to hide latency, few enough not to trip on-demand throttling.
+const PARALLEL_WRITES: usize = 16;
+/// BatchGetItem takes at most 100 keys per call.
+const BATCH_GET_KEYS: usize = 100;
+/// Attempts to fetch keys DynamoDB left unprocessed (it does so under throttling).
+const BATCH_GET_ATTEMPTS: u32 = 6;
+/// `list_messages` reads at most this many query pages for one answer; with a selective status
+/// filter it then returns what it found and a cursor, so one request never scans 60 days.
+const LIST_MAX_PAGES: usize = 10;
+
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: String) -> DynamoStore {
+        DynamoStore { client, table }
+    }
+
+    /// A strongly consistent read of one item: status reads right after a write must see it.
+    async fn get(&self, key: Item) -> PortResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.item)
+    }
+
+    /// Puts an item unless one with its key exists; false if one did.
+    async fn put_new(&self, item: Item) -> PortResult<bool> {
+        let written = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        Ok(conditional(written)?.is_some())
+    }
+
+    fn put_new_in_transaction(&self, item: Item) -> PortResult<TransactWriteItem> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(request)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> PortResult<Transacted> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Transacted::Written),
+            Err(e) => match failed_conditions(&e) {
+                Some(flags) => Ok(Transacted::Refused(flags)),
+                None => Err(unavailable(e)),
+            },
+        }
+    }
+
+    /// Runs an update; `None` if its condition did not hold, else the attributes `returning`
+    /// asks for.
+    async fn update(
+        &self,
+        key: Item,
+        u: UpdateSpec,
+        returning: ReturnValue,
+    ) -> PortResult<Option<Item>> {
+        let (names, values) = u.expr.into_parts();
+        let written = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(u.update)
+            .condition_expression(u.condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .return_values(returning)
+            .send()
+            .await;
+        Ok(conditional(written)?.map(|out| out.attributes.unwrap_or_default()))
+    }
+
+    /// Every item of an index partition, in sort-key order.
+    async fn query_index(
+        &self,
+        index: &Index,
+        pk: String,
+        sk_at_most: Option<String>,
+    ) -> PortResult<Vec<Item>> {
+        let mut e = Expr::default();
+        let mut condition = format!("{} = {}", e.name(index.pk), e.value(s(pk)));
+        if let Some(max) = sk_at_most {
+            condition.push_str(&format!(" AND {} <= {}", e.name(index.sk), e.value(s(max))));
+        }
+        let (names, values) = e.into_parts();
+        self.client
+            .query()
+            .table_name(&self.table)
+            .index_name(index.name)
+            .key_condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(unavailable)
+    }
+
+    /// Fetches up to 100 messages, retrying the keys DynamoDB leaves unprocessed.
+    async fn batch_get(&self, ids: &[MessageId]) -> PortResult<Vec<Message>> {
+        let mut pending: Vec<Item> = ids
+            .iter()
+            .map(|id| item::key(keys::message_pk(*id), keys::SK_MESSAGE))
+            .collect();
+        let mut found = Vec::with_capacity(ids.len());
+        for attempt in 0..BATCH_GET_ATTEMPTS {
+            if pending.is_empty() {
+                return Ok(found);
+            }
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
+            }
+            let wanted = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(true)
+                .build()
+                .map_err(request)?;
+            let mut out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, wanted)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            if let Some(items) = out.responses.as_mut().and_then(|r| r.remove(&self.table)) {
+                for i in &items {
+                    found.push(item::message_from(i)?);
+                }
+            }
+            if let Some(mut left) = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
+                pending = std::mem::take(&mut left.keys);
+            }
+        }
+        if pending.is_empty() {
+            Ok(found)
+        } else {
+            Err(PortError::Unavailable(format!(
+                "DynamoDB left {} message reads unprocessed after {BATCH_GET_ATTEMPTS} attempts",
+                pending.len()
+            )))
+        }
+    }
+
+    async fn insert_message(&self, m: &Message) -> PortResult<bool> {
+        let Some((carrier, carrier_ref)) = m.carrier.as_deref().zip(m.carrier_ref.as_deref())
+        else {
+            return self.put_new(item::message_item(m)).await;
+        };
+        // A message that arrives with its carrier reference (an import) needs the lookup item
+        // too, and both or neither.
+        let items = vec![
+            self.put_new_in_transaction(item::message_item(m))?,
+            self.put_new_in_transaction(item::carrier_ref_item(m.id, carrier, carrier_ref))?,
+        ];
+        match self.transact(items).await? {
+            Transacted::Written => Ok(true),
+            Transacted::Refused(flags) if flags.first() == Some(&true) => Ok(false),
+            Transacted::Refused(_) => Err(PortError::Conflict(format!(
+                "carrier reference of message {} is recorded for another message",
+                m.id
+            ))),
+        }
+    }
+
+    /// Deletes one item found by the purge scan; true if it was a message.
+    async fn purge_item(&self, key: Item, cutoff: DateTime<Utc>) -> PortResult<bool> {
+        let is_message = Read::new(&key, "item key").str(keys::SK)? == keys::SK_MESSAGE;
+        let mut e = Expr::default();
+        // Conditional, so an item written since the scan is never deleted by mistake.
+        let condition = format!("{} < {}", e.name("created_at"), e.value(s(stamp(cutoff))));
+        let (names, values) = e.into_parts();
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .send()
+            .await;
+        Ok(conditional(deleted)?.is_some() && is_message)
+    }
+
+    async fn expire_one(&self, id: MessageId, sent_at: DateTime<Utc>) -> PortResult<bool> {
+        let mut e = Expr::default();
+        let (status, sent) = (e.name("status"), e.name("sent_at"));
+        let condition = format!(
+            "{status} IN ({}, {}) AND {sent} = {}",
+            e.value(s(Status::Sent.as_str())),
+            e.value(s(Status::Buffered.as_str())),
+            e.value(s(stamp(sent_at)))
+        );
+        // The history carries the moment it expired (sent_at + 72 h), not the sweep's.
+        let update = format!(
+            "SET {status} = {}, {} = {}, {h} = list_append({h}, {}) REMOVE {}, {}, {}",
+            e.value(s(Status::Undelivered.as_str())),
+            e.name("reason"),
+            e.value(s(crate::domain::Reason::Expired.as_str())),
+            e.value(history_entry(Status::Undelivered, expires_at(sent_at))),
+            e.name(keys::GSI3.pk),
+            e.name(keys::GSI3.sk),
+            e.name("lease_until"),
+            h = e.name("history"),
+        );
+        let spec = UpdateSpec {
+            update,
+            condition,
+            expr: e,
+        };
+        let key = item::key(keys::message_pk(id), keys::SK_MESSAGE);
+        Ok(self.update(key, spec, ReturnValue::None).await?.is_some())
+    }
+}
+
+/// How a transaction ended when DynamoDB answered.
+enum Transacted {
+    Written,
+    /// Cancelled by conditions: which of its items failed theirs.
+    Refused(Vec<bool>),
+}
+
+/// Placeholders for an expression: every attribute name goes through `#name`, since DynamoDB
+/// reserves hundreds of words (`status`, `name`, `to`, `text` among them), values through `:vN`.
+#[derive(Default)]
+struct Expr {
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Expr {
+    fn name(&mut self, name: &str) -> String {
+        let placeholder = format!("#{name}");
+        self.names
+            .entry(placeholder.clone())
+            .or_insert_with(|| name.to_owned());
+        placeholder
+    }
+
+    fn value(&mut self, v: AttributeValue) -> String {
+        let placeholder = format!(":v{}", self.values.len());
+        self.values.insert(placeholder.clone(), v);
+        placeholder
+    }
+
+    /// DynamoDB rejects empty maps, so an unused one is left out.
+    #[allow(clippy::type_complexity)]
+    fn into_parts(
+        self,
+    ) -> (
+        Option<HashMap<String, String>>,
+        Option<HashMap<String, AttributeValue>>,
+    ) {
+        (
+            (!self.names.is_empty()).then_some(self.names),
+            (!self.values.is_empty()).then_some(self.values),
+        )
+    }
+}
+
+struct UpdateSpec {
+    update: String,
+    condition: String,
+    expr: Expr,
+}
+
+/// The write of a status move: the status, a history entry, the reason and carrier if given,
+/// and the sparse index attributes of the new status, all conditional on `from`.
+fn transition_update(t: &Transition, from: &[Status]) -> UpdateSpec {
+    let mut e = Expr::default();
+    let status = e.name("status");
+    let from = from
+        .iter()
+        .map(|st| e.value(s(st.as_str())))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let condition = format!("{status} IN ({from})");
+    let history = e.name("history");
+    let mut set = vec![
+        format!("{status} = {}", e.value(s(t.to.as_str()))),
+        format!(
+            "{history} = list_append({history}, {})",
+            e.value(history_entry(t.to, t.at))
+        ),
+    ];
+    // Any move ends a dispatcher's lease, as in the embedded store.
+    let mut remove = vec![e.name("lease_until")];
+    if let Some(reason) = t.reason {
+        set.push(format!(
+            "{} = {}",
+            e.name("reason"),
+            e.value(s(reason.as_str()))
+        ));
+    }
+    if let Some((carrier, carrier_ref)) = &t.carrier {
+        set.push(format!("{} = {}", e.name("carrier"), e.value(s(carrier))));
+        set.push(format!(
+            "{} = {}",
+            e.name("carrier_ref"),
+            e.value(s(carrier_ref))
+        ));
+    }
+    let leave_open = |e: &mut Expr, remove: &mut Vec<String>| {
+        remove.push(e.name(keys::GSI2.pk));
+        remove.push(e.name(keys::GSI2.sk));
+    };
+    match t.to {
+        Status::Pending | Status::Queued => {}
+        Status::Sent => {
+            leave_open(&mut e, &mut remove);
+            // The first `sent` fixes sent_at, which the awaiting-report index sorts by.
+            let (sent, at) = (e.name("sent_at"), e.value(s(stamp(t.at))));
+            set.push(format!("{sent} = if_not_exists({sent}, {at})"));
+            set.push(format!(
+                "{} = {}",
+                e.name(keys::GSI3.pk),
+                e.value(s(keys::AWAITING_REPORT))
+            ));
+            set.push(format!(
+                "{} = if_not_exists({sent}, {at})",
+                e.name(keys::GSI3.sk)
+            ));
+        }
+        // From `sent` it stays in the awaiting-report index; from `pending`/`queued` it has
+        // no sent_at and, as in the embedded store, never expires.
+        Status::Buffered => leave_open(&mut e, &mut remove),
+        Status::Delivered | Status::Undelivered => {
+            leave_open(&mut e, &mut remove);
+            remove.push(e.name(keys::GSI3.pk));
+            remove.push(e.name(keys::GSI3.sk));
+        }
+    }
+    UpdateSpec {
+        update: format!("SET {} REMOVE {}", set.join(", "), remove.join(", ")),
+        condition,
+        expr: e,
+    }
+}
+
+/// An SDK failure reduced to what the store decides on: the service's error code, if any.
+pub(super) struct SdkFailure {
+    pub code: Option<String>,
+    detail: String,
+}
+
+impl SdkFailure {
+    fn is_condition_failure(&self) -> bool {
+        self.code.as_deref() == Some("ConditionalCheckFailedException")
+    }
+}
+
+/// Throttling, 5xx, timeouts and dispatch failures are all worth retrying; other service
+/// errors (a missing table, a rejected request) are not, but the port has no better word and
+/// the detail says which. Messages carry codes and AWS's text, never item values.
+impl From<SdkFailure> for PortError {
+    fn from(f: SdkFailure) -> PortError {
+        PortError::Unavailable(f.detail)
+    }
+}
+
+pub(super) fn sdk_error<E, R>(e: SdkError<E, R>) -> SdkFailure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match e.as_service_error() {
+        Some(service) => SdkFailure {
+            code: service.code().map(str::to_owned),
+            detail: format!(
+                "DynamoDB {}: {}",
+                service.code().unwrap_or("error"),
+                service.message().unwrap_or("no message")
+            ),
+        },
+        None => SdkFailure {
+            code: None,
+            detail: format!("DynamoDB request failed: {}", DisplayErrorContext(&e)),
+        },
+    }
+}
+
+fn unavailable<E, R>(e: SdkError<E, R>) -> PortError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    sdk_error(e).into()
+}
+
+/// A conditional write's outcome: `None` when its condition did not hold.
+fn conditional<T, E, R>(r: Result<T, SdkError<E, R>>) -> PortResult<Option<T>>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match r {
+        Ok(out) => Ok(Some(out)),
+        Err(e) => {
+            let f = sdk_error(e);
+            if f.is_condition_failure() {
+                Ok(None)
+            } else {
+                Err(f.into())
+            }
+        }
+    }
+}
+
+/// For a transaction cancelled by conditions: which of its items failed theirs.
+fn failed_conditions<R>(e: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<bool>> {
+    let Some(TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error()
+    else {
+        return None;
+    };
+    let flags: Vec<bool> = c
+        .cancellation_reasons()
+        .iter()
+        .map(|r| r.code() == Some("ConditionalCheckFailed"))
+        .collect();
+    // Cancelled for another reason (a conflicting transaction, throttling): worth a retry.
+    flags.contains(&true).then_some(flags)
+}
+
+/// A GSI3 entry: which message, and when it was sent.
+fn awaiting_report(item: &Item) -> PortResult<(MessageId, DateTime<Utc>)> {
+    let sent_at = Read::new(item, "awaiting-report entry").time(keys::GSI3.sk)?;
+    Ok((message_id_of_key(item)?, sent_at))
+}
+
+fn message_id_of_key(item: &Item) -> PortResult<MessageId> {
+    let pk = Read::new(item, "message key").str(keys::PK)?;
+    keys::message_id_in_pk(pk)
+        .ok_or_else(|| PortError::Corrupt("message key PK: not MSG#<id>".into()))
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn create_org(&self, org: &Org) -> PortResult<()> {
+        if self.put_new(item::org_item(org)).await? {
+            Ok(())
+        } else {
+            Err(PortError::Conflict(format!("practice {} exists", org.id)))
+        }
+    }
+
+    async fn get_org(&self, id: OrgId) -> PortResult<Option<Org>> {
+        self.get(item::key(keys::org_pk(id), keys::SK_ORG))
+            .await?
+            .map(|i| item::org_from(&i))
+            .transpose()
+    }
+
+    async fn list_orgs(&self) -> PortResult<Vec<Org>> {
+        let items = self
+            .query_index(&keys::GSI1, keys::ALL_ORGS.to_owned(), None)
+            .await?;
+        items.iter().map(item::org_from).collect()
+    }
+
+    async fn put_api_key(&self, key: &ApiKeyRecord) -> PortResult<()> {
+        // The key and its id pointer are written together, so revoking by id always finds
+        // the key (a GSI would be eventually consistent).
+        let items = vec![
+            self.put_new_in_transaction(item::api_key_item(key))?,
+            self.put_new_in_transaction(item::api_key_id_item(key))?,
+        ];
+        match self.transact(items).await? {
+            Transacted::Written => Ok(()),
+            Transacted::Refused(_) => {
+                Err(PortError::Conflict(format!("API key {} exists", key.id)))
+            }
+        }
+    }
+
+    async fn find_api_key(&self, hash: &KeyHash) -> PortResult<Option<ApiKeyRecord>> {
+        self.get(item::key(keys::key_pk(hash), keys::SK_KEY))
+            .await?
+            .map(|i| item::api_key_from(&i))
+            .transpose()
+    }
+
+    async fn list_api_keys(&self, org: OrgId) -> PortResult<Vec<ApiKeyRecord>> {
+        let items = self
+            .query_index(&keys::GSI1, keys::org_keys(org), None)
+            .await?;
+        items.iter().map(item::api_key_from).collect()
+    }
+
+    async fn revoke_api_key(&self, id: KeyId, at: DateTime<Utc>) -> PortResult<bool> {
+        let Some(pointer) = self
+            .get(item::key(keys::key_id_pk(id), keys::SK_KEY_ID))
+            .await?
+        else {
+            return Ok(false);
+        };
+        let hash = KeyHash::from_stored(Read::new(&pointer, "API key id").str("hash")?.to_owned());
+        let mut e = Expr::default();
+        let revoked = e.name("revoked_at");
+        let spec = UpdateSpec {
+            update: format!("SET {revoked} = {}", e.value(s(stamp(at)))),
+            condition: format!(
+                "attribute_exists({}) AND attribute_not_exists({revoked})",
+                e.name(keys::PK)
+            ),
+            expr: e,
+        };
+        let key = item::key(keys::key_pk(&hash), keys::SK_KEY);
+        Ok(self.update(key, spec, ReturnValue::None).await?.is_some())
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        record: &IdempotencyRecord,
+    ) -> PortResult<IdempotencyClaim> {
+        // A record past retention is as good as gone (TTL deletes it within days); it may be
+        // replaced. Between a failed put and the read, TTL may delete the old record: retry.
+        for _ in 0..3 {
+            let mut e = Expr::default();
+            let condition = format!(
+                "attribute_not_exists({}) OR {} < {}",
+                e.name(keys::PK),
+                e.name("created_at"),
+                e.value(s(stamp(record.created_at - RETENTION)))
+            );
+            let (names, values) = e.into_parts();
+            let written = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item::idempotency_item(record)))
+                .condition_expression(condition)
+                .set_expression_attribute_names(names)
+                .set_expression_attribute_values(values)
+                .send()
+                .await;
+            if conditional(written)?.is_some() {
+                return Ok(IdempotencyClaim::Fresh);
+            }
+            let key = item::key(
+                keys::idempotency_pk(record.org_id, &record.key),
+                keys::SK_IDEMPOTENCY,
+            );
+            if let Some(first) = self.get(key).await? {
+                return Ok(IdempotencyClaim::Seen(item::idempotency_from(&first)?));
+            }
+        }
+        Err(PortError::Unavailable(
+            "idempotency key kept changing while it was claimed".into(),
+        ))
+    }
+
+    async fn insert_messages(&self, messages: &[Message]) -> PortResult<usize> {
+        // BatchWriteItem cannot be conditional, so each message is its own conditional put.
+        // (The futures are made up front: a closure over borrowed messages inside the stream
+        // would not satisfy the `Send` bound async_trait puts on this future.)
+        let puts: Vec<_> = messages.iter().map(|m| self.insert_message(m)).collect();
+        stream::iter(puts)
+            .buffer_unordered(PARALLEL_WRITES)
+            .try_fold(0, |n, new| async move { Ok(n + usize::from(new)) })
+            .await
+    }
+
+    async fn get_message(&self, id: MessageId) -> PortResult<Option<Message>> {
+        self.get(item::key(keys::message_pk(id), keys::SK_MESSAGE))
+            .await?
+            .map(|i| item::message_from(&i))
+            .transpose()
+    }
+
+    async fn get_messages(&self, ids: &[MessageId]) -> PortResult<Vec<Message>> {
+        // BatchGetItem refuses duplicate keys and answers in any order: ask for each id once,
+        // then answer in the caller's order, as the embedded store does.
+        let mut unique = ids.to_vec();
+        unique.sort();
+        unique.dedup();
+        let mut found = HashMap::with_capacity(unique.len());
+        for chunk in unique.chunks(BATCH_GET_KEYS) {
+            for m in self.batch_get(chunk).await? {
+                found.insert(m.id, m);
+            }
+        }
+        Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())
+    }
+
+    async fn list_messages(&self, org: OrgId, q: &ListQuery) -> PortResult<Page<Message>> {
+        // Ids are ULIDs, so the time window is a sort-key range on GSI1. The cursor `after`
+        // lies on the previous page; the range includes it and the loop skips it.
+        let lower = MessageId::floor(q.since).to_string();
+        let mut upper = match q.until {
+            Some(until) => MessageId::ceil(until).to_string(),
+            None => ulid::Ulid(u128::MAX).to_string(),
+        };
+        if let Some(after) = q.after {
+            upper = upper.min(after.to_string());
+        }
+        if lower > upper {
+            return Ok(Page {
+                items: vec![],
+                next: None,
+            });
+        }
+        let mut items = Vec::new();
+        let mut start = None;
+        for _ in 0..LIST_MAX_PAGES {
+            let mut e = Expr::default();
+            let condition = format!(
+                "{} = {} AND {} BETWEEN {} AND {}",
+                e.name(keys::GSI1.pk),
+                e.value(s(keys::org_messages(org))),
+                e.name(keys::GSI1.sk),
+                e.value(s(lower.clone())),
+                e.value(s(upper.clone()))
+            );
+            let filter = q
+                .status
+                .map(|st| format!("{} = {}", e.name("status"), e.value(s(st.as_str()))));
+            // Without a filter every item read is returned, so one more than a page suffices.
+            let page_size = match q.status {
+                None => i32::try_from(q.limit + 2).ok(),
+                Some(_) => None,
+            };
+            let (names, values) = e.into_parts();
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI1.name)
+                .key_condition_expression(condition)
+                .set_filter_expression(filter)
+                .set_expression_attribute_names(names)
+                .set_expression_attribute_values(values)
+                .scan_index_forward(false)
+                .set_limit(page_size)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for i in out.items.unwrap_or_default() {
+                let m = item::message_from(&i)?;
+                if Some(m.id) == q.after {
+                    continue;
+                }
+                items.push(m);
+                if items.len() > q.limit {
+                    items.truncate(q.limit);
+                    let next = items.last().map(|m| m.id);
+                    return Ok(Page { items, next });
+                }
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(Page { items, next: None });
+            }
+        }
+        // Out of pages before the page filled: continue where the reading stopped.
+        let next = match &start {
+            Some(k) => Some(Read::new(k, "list cursor").message_id(keys::GSI1.sk)?),
+            None => None,
+        };
+        Ok(Page { items, next })
+    }
+
+    async fn apply(&self, t: &Transition) -> PortResult<bool> {
+        let from = t.from();
+        if from.is_empty() {
+            return Ok(false);
+        }
+        let spec = transition_update(t, &from);
+        let key = item::key(keys::message_pk(t.id), keys::SK_MESSAGE);
+        let Some((carrier, carrier_ref)) = &t.carrier else {
+            return Ok(self.update(key, spec, ReturnValue::None).await?.is_some());
+        };
+        // Recording the carrier's reference writes the lookup item in the same transaction,
+        // so a delivery report arriving right after finds its message.
+        let (names, values) = spec.expr.into_parts();
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(spec.update)
+            .condition_expression(spec.condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(request)?;
+        let items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            self.put_new_in_transaction(item::carrier_ref_item(t.id, carrier, carrier_ref))?,
+        ];
+        match self.transact(items).await? {
+            Transacted::Written => Ok(true),
+            Transacted::Refused(flags) if flags.first() == Some(&true) => Ok(false),
+            Transacted::Refused(_) => Err(PortError::Conflict(format!(
+                "carrier reference for message {} is recorded for another message",
+                t.id
+            ))),
+        }
+    }
+
+    async fn claim_for_dispatch(
+        &self,
+        id: MessageId,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> PortResult<Option<Message>> {
+        let key = || item::key(keys::message_pk(id), keys::SK_MESSAGE);
+        // An update expression cannot branch, so the two ways to take a message are two
+        // conditional writes: a fresh one (history gets `queued`), then a takeover of an
+        // expired lease (history unchanged). Each alone is atomic.
+        let mut e = Expr::default();
+        let (status, lease, history) = (e.name("status"), e.name("lease_until"), e.name("history"));
+        let fresh = UpdateSpec {
+            update: format!(
+                "SET {status} = {}, {lease} = {}, {history} = list_append({history}, {})",
+                e.value(s(Status::Queued.as_str())),
+                e.value(s(stamp(lease_until))),
+                e.value(history_entry(Status::Queued, now))
+            ),
+            condition: format!("{status} = {}", e.value(s(Status::Pending.as_str()))),
+            expr: e,
+        };
+        if let Some(item) = self.update(key(), fresh, ReturnValue::AllNew).await? {
+            return item::message_from(&item).map(Some);
+        }
+        let mut e = Expr::default();
+        let (status, lease) = (e.name("status"), e.name("lease_until"));
+        let takeover = UpdateSpec {
+            update: format!("SET {lease} = {}", e.value(s(stamp(lease_until)))),
+            condition: format!(
+                "{status} = {} AND (attribute_not_exists({lease}) OR {lease} < {})",
+                e.value(s(Status::Queued.as_str())),
+                e.value(s(stamp(now)))
+            ),
+            expr: e,
+        };
+        self.update(key(), takeover, ReturnValue::AllNew)
+            .await?
+            .map(|item| item::message_from(&item))
+            .transpose()
+    }
+
+    async fn release_claim(&self, id: MessageId) -> PortResult<()> {
+        let mut e = Expr::default();
+        let status = e.name("status");
+        let spec = UpdateSpec {
+            update: format!("REMOVE {}", e.name("lease_until")),
+            condition: format!("{status} = {}", e.value(s(Status::Queued.as_str()))),
+            expr: e,
+        };
+        // Not queued any more: nothing to give back.
+        self.update(
+            item::key(keys::message_pk(id), keys::SK_MESSAGE),
+            spec,
+            ReturnValue::None,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn find_by_carrier_ref(
+        &self,
+        carrier: &str,
+        carrier_ref: &str,
+    ) -> PortResult<Option<MessageId>> {
+        let key = item::key(
+            keys::carrier_ref_pk(carrier, carrier_ref),
+            keys::SK_CARRIER_REF,
+        );
+        let Some(found) = self.get(key).await? else {
+            return Ok(None);
+        };
+        let r = Read::new(&found, "carrier reference");
+        if r.str("carrier")? != carrier || r.str("carrier_ref")? != carrier_ref {
+            return Ok(None);
+        }
+        r.message_id("id").map(Some)
+    }
+
+    async fn unfinished(&self) -> PortResult<Vec<MessageId>> {
+        let items = self
+            .query_index(&keys::GSI2, keys::OPEN.to_owned(), None)
+            .await?;
+        items.iter().map(message_id_of_key).collect()
+    }
+
+    async fn expire_overdue(&self, now: DateTime<Utc>) -> PortResult<usize> {
+        // GSI3 holds exactly the sent/buffered messages, sorted by sent_at: the overdue ones
+        // are a key range. The index lags the table slightly; the next sweep catches up, and
+        // readers apply the 72 h rule themselves (`Message::as_seen_at`).
+        let overdue = self
+            .query_index(
+                &keys::GSI3,
+                keys::AWAITING_REPORT.to_owned(),
+                Some(stamp(now - EXPIRY)),
+            )
+            .await?;
+        let overdue = overdue
+            .iter()
+            .map(awaiting_report)
+            .collect::<PortResult<Vec<_>>>()?;
+        stream::iter(overdue)
+            .map(|(id, sent_at)| self.expire_one(id, sent_at))
+            .buffer_unordered(PARALLEL_WRITES)
+            .try_fold(0, |n, expired| async move { Ok(n + usize::from(expired)) })
+            .await
+    }
+
+    async fn purge_before(&self, cutoff: DateTime<Utc>) -> PortResult<usize> {
+        // In production DynamoDB's TTL deletes these (expires_at); this is the maintenance
+        // path for emulators and tests, so a filtered Scan over the table is acceptable.
+        let mut e = Expr::default();
+        let created = e.name("created_at");
+        let filter = format!(
+            "attribute_exists({}) AND {created} < {}",
+            e.name(keys::EXPIRES_AT),
+            e.value(s(stamp(cutoff)))
+        );
+        let projection = format!("{}, {}", e.name(keys::PK), e.name(keys::SK));
+        let (names, values) = e.into_parts();
+        let old: Vec<Item> = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression(filter)
+            .projection_expression(projection)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(unavailable)?;
+        let deletes: Vec<_> = old
+            .into_iter()
+            .map(|key| self.purge_item(key, cutoff))
+            .collect();
+        stream::iter(deletes)
+            .buffer_unordered(PARALLEL_WRITES)
+            .try_fold(0, |n, deleted| async move { Ok(n + usize::from(deleted)) })
+            .await
+    }
+}

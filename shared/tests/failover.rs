@@ -1,0 +1,425 @@
+//! Failover between two real carrier adapters (seven.io primary, Vonage secondary), each talking
+//! to its own loopback HTTP server that speaks the carrier's protocol and can be taken down.
+//! The breaker's clock is a manual one, so cool-downs pass without waiting.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use praxis_shared::carriers::failover::{BreakerPolicy, Circuit, FailoverCarrier};
+use praxis_shared::carriers::seven::{self, SevenCarrier, SevenConfig, Timeouts};
+use praxis_shared::carriers::vonage::{self, VonageCarrier, VonageConfig};
+use praxis_shared::domain::{MessageId, PhoneNumber, Region, SenderId};
+use praxis_shared::ports::{Carrier, Clock, OutboundSms, SubmitError};
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+// ---------------------------------------------------------------------------------------------
+// A loopback carrier: seven.io's `POST /api/sms` (JSON) or Vonage's `POST /sms/json` (form).
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Up,
+    /// Every request gets HTTP 500.
+    Down,
+    /// seven.io refuses the recipient (code 202), a permanent error.
+    RefusesRecipient,
+}
+
+#[derive(Default)]
+struct Log {
+    /// Our message id of every request, in order.
+    requests: Vec<String>,
+    /// Our message ids the carrier took.
+    accepted: Vec<String>,
+}
+
+struct FakeCarrier {
+    url: String,
+    mode: Arc<Mutex<Mode>>,
+    log: Arc<Mutex<Log>>,
+}
+
+impl FakeCarrier {
+    async fn start() -> FakeCarrier {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let mode = Arc::new(Mutex::new(Mode::Up));
+        let log = Arc::new(Mutex::new(Log::default()));
+        let (m, l) = (mode.clone(), log.clone());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(connection(stream, m.clone(), l.clone()));
+            }
+        });
+        FakeCarrier { url, mode, log }
+    }
+
+    fn set(&self, mode: Mode) {
+        *self.mode.lock().expect("mode") = mode;
+    }
+
+    fn requests(&self) -> usize {
+        self.log.lock().expect("log").requests.len()
+    }
+
+    fn accepted(&self) -> Vec<String> {
+        self.log.lock().expect("log").accepted.clone()
+    }
+}
+
+async fn connection(stream: tokio::net::TcpStream, mode: Arc<Mutex<Mode>>, log: Arc<Mutex<Log>>) {
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
+    loop {
+        let mut request_line = String::new();
+        match reader.read_line(&mut request_line).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let path = request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned();
+        let mut len = 0usize;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+                return;
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':')
+                && k.trim().eq_ignore_ascii_case("content-length")
+            {
+                len = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0u8; len];
+        if reader.read_exact(&mut body).await.is_err() {
+            return;
+        }
+        let ours = if path == "/sms/json" {
+            form_urlencoded::parse(&body)
+                .find(|(k, _)| k == "client-ref")
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        } else {
+            serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["foreign_id"].as_str().map(str::to_owned))
+                .unwrap_or_default()
+        };
+        let mode = *mode.lock().expect("mode");
+        let (status, answer) = {
+            let mut l = log.lock().expect("log");
+            l.requests.push(ours.clone());
+            let n = l.requests.len();
+            match (mode, path.as_str()) {
+                (Mode::Down, _) => (500, json!({ "error": "down" })),
+                (Mode::RefusesRecipient, _) => (
+                    200,
+                    json!({ "success": "202", "messages": [{ "id": null, "success": false, "error": "202" }] }),
+                ),
+                (Mode::Up, "/sms/json") => {
+                    l.accepted.push(ours);
+                    (
+                        200,
+                        json!({ "message-count": "1", "messages": [{ "status": "0", "message-id": format!("0A{n:014}") }] }),
+                    )
+                }
+                (Mode::Up, _) => {
+                    l.accepted.push(ours);
+                    (
+                        200,
+                        json!({ "success": "100", "messages": [{ "id": format!("77{n:09}"), "success": true }] }),
+                    )
+                }
+            }
+        };
+        let body = answer.to_string();
+        let head = format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        if write.write_all(head.as_bytes()).await.is_err()
+            || write.write_all(body.as_bytes()).await.is_err()
+        {
+            return;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    fn advance(&self, by: Duration) {
+        let mut t = self.0.lock().expect("clock");
+        *t += chrono::Duration::from_std(by).expect("duration");
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().expect("clock")
+    }
+}
+
+const POLICY: BreakerPolicy = BreakerPolicy {
+    failure_threshold: 3,
+    window: Duration::from_secs(60),
+    cool_down: Duration::from_secs(30),
+};
+
+struct Rig {
+    seven: FakeCarrier,
+    vonage: FakeCarrier,
+    clock: Arc<ManualClock>,
+    carrier: Arc<FailoverCarrier>,
+}
+
+async fn rig() -> Rig {
+    let seven = FakeCarrier::start().await;
+    let vonage = FakeCarrier::start().await;
+    let timeouts = Timeouts {
+        connect: Duration::from_millis(500),
+        request: Duration::from_secs(2),
+    };
+    let seven_url = seven.url.clone();
+    let primary = SevenCarrier::with_timeouts(
+        &SevenConfig::from_lookup(move |n| match n {
+            seven::ENV_API_URL => Some(seven_url.clone()),
+            seven::ENV_API_KEY => Some("k".into()),
+            seven::ENV_SIGNING_KEY => Some("s".into()),
+            _ => None,
+        })
+        .expect("seven config"),
+        timeouts,
+    )
+    .expect("seven");
+    let vonage_url = vonage.url.clone();
+    let secondary = VonageCarrier::with_timeouts(
+        &VonageConfig::from_lookup(move |n| match n {
+            vonage::ENV_API_URL => Some(vonage_url.clone()),
+            vonage::ENV_API_KEY => Some("abcd1234".into()),
+            vonage::ENV_API_SECRET => Some("secret".into()),
+            vonage::ENV_SIGNATURE_SECRET => Some("sig".into()),
+            _ => None,
+        })
+        .expect("vonage config"),
+        timeouts,
+    )
+    .expect("vonage");
+    let clock = Arc::new(ManualClock(Mutex::new(Utc::now())));
+    let carrier = Arc::new(FailoverCarrier::new(
+        Arc::new(primary),
+        Arc::new(secondary),
+        clock.clone(),
+        POLICY,
+    ));
+    Rig {
+        seven,
+        vonage,
+        clock,
+        carrier,
+    }
+}
+
+/// Sends one new message; returns its id and the carrier that took it.
+async fn send(carrier: &FailoverCarrier) -> (String, Result<String, SubmitError>) {
+    let id = MessageId::new(Utc::now());
+    let to = PhoneNumber::parse("0176 12345678", Region::DE).expect("number");
+    let sender = SenderId::parse("Praxis").expect("sender");
+    let sms = OutboundSms {
+        id,
+        to: &to,
+        sender: &sender,
+        text: "Ihr Termin ist morgen.",
+        segments: 1,
+    };
+    let result = carrier.submit(&sms).await.map(|done| {
+        assert!(!done.carrier_ref.is_empty());
+        done.carrier
+    });
+    (id.to_string(), result)
+}
+
+fn once_each(accepted: &[String]) -> bool {
+    let mut seen = HashMap::new();
+    for id in accepted {
+        *seen.entry(id).or_insert(0) += 1;
+    }
+    seen.values().all(|n| *n == 1)
+}
+
+#[tokio::test]
+async fn with_the_primary_down_every_message_goes_out_once_through_the_secondary() {
+    let r = rig().await;
+    r.seven.set(Mode::Down);
+    let mut ids = Vec::new();
+    for _ in 0..10 {
+        let (id, took) = send(&r.carrier).await;
+        assert_eq!(took.expect("sent"), "vonage");
+        ids.push(id);
+    }
+    // Only the failures that opened the circuit reached the primary.
+    assert_eq!(r.seven.requests(), POLICY.failure_threshold as usize);
+    assert!(r.seven.accepted().is_empty());
+    assert_eq!(r.carrier.circuit(), Circuit::Open);
+    let vonage = r.vonage.accepted();
+    assert_eq!(vonage, ids, "each message handed over at once, in order");
+    assert!(
+        once_each(&vonage),
+        "a message was submitted twice: {vonage:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_open_circuit_spares_the_primary_and_one_trial_brings_traffic_back() {
+    let r = rig().await;
+    r.seven.set(Mode::Down);
+    for _ in 0..POLICY.failure_threshold {
+        send(&r.carrier).await.1.expect("sent");
+    }
+    assert_eq!(r.carrier.circuit(), Circuit::Open);
+    let tripped = r.seven.requests();
+
+    // Open: the primary gets nothing, even as time passes within the cool-down.
+    for _ in 0..5 {
+        r.clock.advance(Duration::from_secs(5));
+        assert_eq!(send(&r.carrier).await.1.expect("sent"), "vonage");
+    }
+    assert_eq!(
+        r.seven.requests(),
+        tripped,
+        "the primary was called while open"
+    );
+
+    // Cool-down over, primary still down: exactly one trial, the message still goes out, and
+    // the circuit opens again.
+    r.clock.advance(Duration::from_secs(30));
+    assert_eq!(send(&r.carrier).await.1.expect("sent"), "vonage");
+    assert_eq!(r.seven.requests(), tripped + 1, "one trial request");
+    assert_eq!(r.carrier.circuit(), Circuit::Open);
+    for _ in 0..3 {
+        assert_eq!(send(&r.carrier).await.1.expect("sent"), "vonage");
+    }
+    assert_eq!(r.seven.requests(), tripped + 1);
+
+    // The primary recovers: the next trial closes the circuit and traffic returns to it.
+    r.seven.set(Mode::Up);
+    r.clock.advance(Duration::from_secs(31));
+    let vonage_before = r.vonage.requests();
+    for _ in 0..5 {
+        assert_eq!(send(&r.carrier).await.1.expect("sent"), "seven");
+    }
+    assert_eq!(r.carrier.circuit(), Circuit::Closed);
+    assert_eq!(
+        r.vonage.requests(),
+        vonage_before,
+        "secondary used after recovery"
+    );
+    assert_eq!(r.seven.accepted().len(), 5);
+    let all: Vec<String> = r
+        .seven
+        .accepted()
+        .into_iter()
+        .chain(r.vonage.accepted())
+        .collect();
+    assert!(once_each(&all), "a message was taken twice");
+}
+
+#[tokio::test]
+async fn one_transient_failure_hands_only_that_message_over_and_keeps_the_circuit_closed() {
+    let r = rig().await;
+    r.seven.set(Mode::Down);
+    assert_eq!(send(&r.carrier).await.1.expect("sent"), "vonage");
+    assert_eq!(r.carrier.circuit(), Circuit::Closed);
+    r.seven.set(Mode::Up);
+    assert_eq!(send(&r.carrier).await.1.expect("sent"), "seven");
+    assert_eq!(r.seven.requests(), 2);
+    assert_eq!(r.vonage.requests(), 1);
+}
+
+#[tokio::test]
+async fn failures_further_apart_than_the_window_do_not_open_the_circuit() {
+    let r = rig().await;
+    r.seven.set(Mode::Down);
+    for _ in 0..6 {
+        assert_eq!(send(&r.carrier).await.1.expect("sent"), "vonage");
+        assert_eq!(r.carrier.circuit(), Circuit::Closed);
+        r.clock.advance(Duration::from_secs(61));
+    }
+    // A success resets the count as well.
+    r.seven.set(Mode::Down);
+    send(&r.carrier).await.1.expect("sent");
+    send(&r.carrier).await.1.expect("sent");
+    r.seven.set(Mode::Up);
+    send(&r.carrier).await.1.expect("sent");
+    r.seven.set(Mode::Down);
+    send(&r.carrier).await.1.expect("sent");
+    send(&r.carrier).await.1.expect("sent");
+    assert_eq!(r.carrier.circuit(), Circuit::Closed);
+}
+
+#[tokio::test]
+async fn permanent_refusals_neither_trip_the_breaker_nor_fail_over() {
+    let r = rig().await;
+    r.seven.set(Mode::RefusesRecipient);
+    for _ in 0..10 {
+        let err = send(&r.carrier).await.1.expect_err("refused");
+        assert!(matches!(err, SubmitError::Permanent { .. }), "{err}");
+    }
+    assert_eq!(r.carrier.circuit(), Circuit::Closed);
+    assert_eq!(r.seven.requests(), 10);
+    assert_eq!(r.vonage.requests(), 0, "a bad message was tried elsewhere");
+}
+
+#[tokio::test]
+async fn both_down_is_transient_and_nothing_is_taken() {
+    let r = rig().await;
+    r.seven.set(Mode::Down);
+    r.vonage.set(Mode::Down);
+    for _ in 0..5 {
+        let err = send(&r.carrier).await.1.expect_err("both down");
+        assert!(matches!(err, SubmitError::Transient(_)), "{err}");
+    }
+    assert!(r.seven.accepted().is_empty() && r.vonage.accepted().is_empty());
+    assert_eq!(r.seven.requests(), POLICY.failure_threshold as usize);
+}
+
+#[tokio::test]
+async fn concurrent_sends_during_an_outage_each_go_out_once() {
+    let r = rig().await;
+    r.seven.set(Mode::Down);
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let carrier = r.carrier.clone();
+        tasks.push(tokio::spawn(async move { send(&carrier).await }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        let (id, took) = t.await.expect("task");
+        assert_eq!(took.expect("sent"), "vonage");
+        ids.push(id);
+    }
+    let mut accepted = r.vonage.accepted();
+    assert!(once_each(&accepted));
+    accepted.sort();
+    ids.sort();
+    assert_eq!(accepted, ids);
+    assert_eq!(r.carrier.circuit(), Circuit::Open);
+    // Afterwards the primary is left alone.
+    let before = r.seven.requests();
+    for _ in 0..10 {
+        send(&r.carrier).await.1.expect("sent");
+    }
+    assert_eq!(r.seven.requests(), before);
+}
