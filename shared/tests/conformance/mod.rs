@@ -223,6 +223,41 @@ pub async fn status_moves_only_forward(store: &dyn Store) {
     );
 }
 
+pub async fn history_times_never_go_backwards(store: &dyn Store) {
+    let o = org("Praxis Order");
+    let m = message(o.id, t0(), "5678");
+    store
+        .insert_messages(std::slice::from_ref(&m))
+        .await
+        .expect("insert");
+    let claimed_at = t0() + Duration::seconds(10);
+    store
+        .claim_for_dispatch(m.id, claimed_at, claimed_at + Duration::seconds(60))
+        .await
+        .expect("claim");
+    // A handler that took its time before the claim was written reports an earlier moment.
+    assert!(
+        store
+            .apply(&Transition::new(
+                m.id,
+                Status::Sent,
+                t0() + Duration::seconds(5)
+            ))
+            .await
+            .expect("sent")
+    );
+    let times: Vec<_> = stored(store, m.id)
+        .await
+        .history
+        .iter()
+        .map(|h| h.at)
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "history times go backwards: {times:?}"
+    );
+}
+
 pub async fn undelivered_keeps_its_reason(store: &dyn Store) {
     let o = org("Praxis Reason");
     let m = message(o.id, t0(), "0000");
@@ -429,6 +464,7 @@ macro_rules! conformance_suite {
             idempotency_key_is_claimed_once,
             inserting_a_message_twice_changes_nothing,
             status_moves_only_forward,
+            history_times_never_go_backwards,
             undelivered_keeps_its_reason,
             a_claimed_message_is_not_claimed_again_until_its_lease_ends,
             listing_is_newest_first_paginated_and_per_practice,

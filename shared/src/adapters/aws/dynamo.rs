@@ -49,6 +49,50 @@ impl DynamoStore {
     }
 
     /// A strongly consistent read of one item: status reads right after a write must see it.
+    /// One conditional status move, valid only while the history has `seen` entries.
+    async fn apply_once(
+        &self,
+        t: &Transition,
+        from: &[Status],
+        seen: usize,
+    ) -> PortResult<Applied> {
+        let mut spec = transition_update(t, from);
+        let history = spec.expr.name("history");
+        let n = spec.expr.value(AttributeValue::N(seen.to_string()));
+        spec.condition = format!("({}) AND size({history}) = {n}", spec.condition);
+        let key = item::key(keys::message_pk(t.id), keys::SK_MESSAGE);
+        let Some((carrier, carrier_ref)) = &t.carrier else {
+            return Ok(match self.update(key, spec, ReturnValue::None).await? {
+                Some(_) => Applied::Written,
+                None => Applied::Refused,
+            });
+        };
+        // Recording the carrier's reference writes the lookup item in the same transaction,
+        // so a delivery report arriving right after finds its message.
+        let (names, values) = spec.expr.into_parts();
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(spec.update)
+            .condition_expression(spec.condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(request)?;
+        let items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            self.put_new_in_transaction(item::carrier_ref_item(t.id, carrier, carrier_ref))?,
+        ];
+        match self.transact(items).await? {
+            Transacted::Written => Ok(Applied::Written),
+            Transacted::Refused(flags) if flags.first() == Some(&true) => Ok(Applied::Refused),
+            Transacted::Refused(_) => Err(PortError::Conflict(format!(
+                "carrier reference for message {} is recorded for another message",
+                t.id
+            ))),
+        }
+    }
+
     async fn get(&self, key: Item) -> PortResult<Option<Item>> {
         let out = self
             .client
@@ -313,6 +357,14 @@ impl Expr {
             (!self.values.is_empty()).then_some(self.values),
         )
     }
+}
+
+/// Tries of a status move that loses to concurrent moves of the same message.
+const APPLY_TRIES: usize = 5;
+
+enum Applied {
+    Written,
+    Refused,
 }
 
 struct UpdateSpec {
@@ -717,40 +769,38 @@ impl Store for DynamoStore {
         Ok(Page { items, next })
     }
 
+    /// History times never go backwards (as in the embedded store): an update expression
+    /// cannot take the larger of two times, so the move reads the history first and writes on
+    /// the condition that it is still the one read (its length); a concurrent move means a
+    /// fresh read and another try.
     async fn apply(&self, t: &Transition) -> PortResult<bool> {
         let from = t.from();
         if from.is_empty() {
             return Ok(false);
         }
-        let spec = transition_update(t, &from);
-        let key = item::key(keys::message_pk(t.id), keys::SK_MESSAGE);
-        let Some((carrier, carrier_ref)) = &t.carrier else {
-            return Ok(self.update(key, spec, ReturnValue::None).await?.is_some());
-        };
-        // Recording the carrier's reference writes the lookup item in the same transaction,
-        // so a delivery report arriving right after finds its message.
-        let (names, values) = spec.expr.into_parts();
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .update_expression(spec.update)
-            .condition_expression(spec.condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .build()
-            .map_err(request)?;
-        let items = vec![
-            TransactWriteItem::builder().update(update).build(),
-            self.put_new_in_transaction(item::carrier_ref_item(t.id, carrier, carrier_ref))?,
-        ];
-        match self.transact(items).await? {
-            Transacted::Written => Ok(true),
-            Transacted::Refused(flags) if flags.first() == Some(&true) => Ok(false),
-            Transacted::Refused(_) => Err(PortError::Conflict(format!(
-                "carrier reference for message {} is recorded for another message",
-                t.id
-            ))),
+        for _ in 0..APPLY_TRIES {
+            let Some(current) = self.get_message(t.id).await? else {
+                return Ok(false);
+            };
+            if !from.contains(&current.status) {
+                return Ok(false);
+            }
+            let mut moved = t.clone();
+            if let Some(last) = current.history.last() {
+                moved.at = moved.at.max(last.at);
+            }
+            match self
+                .apply_once(&moved, &from, current.history.len())
+                .await?
+            {
+                Applied::Written => return Ok(true),
+                Applied::Refused => continue,
+            }
         }
+        Err(PortError::Unavailable(format!(
+            "message {} kept changing under concurrent status moves",
+            t.id
+        )))
     }
 
     async fn claim_for_dispatch(
