@@ -44,4 +44,4 @@ step "tests"
 run_tests --workspace
 
 step "AWS adapters against moto (server mode, over HTTP)"
-scripts/moto.sh cargo nextest run --locked --no-fail-fast -p praxis-shared --features aws --test store_aws
+scripts/moto.sh cargo nextest run --locked --no-fail-fast -p praxis-shared --features aws --test store_aws --test aws_adapters

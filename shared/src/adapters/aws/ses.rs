@@ -1,0 +1,118 @@
+//! Mail through SES v2: plain-text UTF-8 mails from one verified sender.
+//!
+//! Idempotency: SES has no idempotency key, so `send` cannot keep the port's promise of "once
+//! per key" by itself; a retried call with the same key sends a second mail. The key is
+//! attached as an email tag (`idempotency-key`, sanitised to SES's tag alphabet) so duplicates
+//! can be traced in SES events. Callers that must not send twice (invoice mails) deduplicate
+//! before calling, with the store (e.g. a conditional write claiming the key), not here.
+
+use async_trait::async_trait;
+use aws_sdk_sesv2::Client;
+use aws_sdk_sesv2::error::ProvideErrorMetadata as _;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageTag};
+
+use crate::ports::{Email, Mailer, PortError, PortResult};
+
+use super::sqs::sdk_unavailable;
+
+/// SES limits a tag value to 256 characters.
+const TAG_VALUE_MAX: usize = 256;
+
+#[derive(Debug, Clone)]
+pub struct SesMailer {
+    client: Client,
+    from: String,
+}
+
+impl SesMailer {
+    pub fn new(client: Client, from: impl Into<String>) -> SesMailer {
+        SesMailer {
+            client,
+            from: from.into(),
+        }
+    }
+}
+
+fn utf8(data: &str) -> PortResult<Content> {
+    Content::builder()
+        .data(data)
+        .charset("UTF-8")
+        .build()
+        .map_err(|e| PortError::Unavailable(format!("SES content: {e}")))
+}
+
+/// The idempotency key in SES's tag alphabet (ASCII letters, digits, `_`, `-`).
+fn tag_value(key: &str) -> String {
+    let value: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(TAG_VALUE_MAX)
+        .collect();
+    if value.is_empty() {
+        "none".to_owned()
+    } else {
+        value
+    }
+}
+
+#[async_trait]
+impl Mailer for SesMailer {
+    /// Sends the mail; see the module docs for why this does not deduplicate on the key.
+    async fn send(&self, idempotency_key: &str, mail: &Email) -> PortResult<()> {
+        let message = Message::builder()
+            .subject(utf8(&mail.subject)?)
+            .body(Body::builder().text(utf8(&mail.text)?).build())
+            .build();
+        let tag = MessageTag::builder()
+            .name("idempotency-key")
+            .value(tag_value(idempotency_key))
+            .build()
+            .map_err(|e| PortError::Unavailable(format!("SES tag: {e}")))?;
+        self.client
+            .send_email()
+            .from_email_address(&self.from)
+            .destination(Destination::builder().to_addresses(&mail.to).build())
+            .content(EmailContent::builder().simple(message).build())
+            .email_tags(tag)
+            .send()
+            .await
+            .map_err(|e| sdk_unavailable("SES", e))?;
+        Ok(())
+    }
+}
+
+/// Registers `from` as an SES email identity (SES then mails it a verification link); an
+/// identity that already exists is fine, so the bootstrap can run again.
+pub async fn verify_sender(client: &Client, from: &str) -> PortResult<()> {
+    match client
+        .create_email_identity()
+        .email_identity(from)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("AlreadyExistsException") => {
+            Ok(())
+        }
+        Err(e) => Err(sdk_unavailable("SES", e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_values_use_the_ses_alphabet() {
+        assert_eq!(tag_value("inv-2026_11"), "inv-2026_11");
+        assert_eq!(tag_value("a b/ü"), "a_b__");
+        assert_eq!(tag_value(""), "none");
+        assert_eq!(tag_value(&"x".repeat(300)).len(), TAG_VALUE_MAX);
+    }
+}

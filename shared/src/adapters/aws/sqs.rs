@@ -1,0 +1,211 @@
+//! The dispatch queue on SQS: a standard queue with a dead-letter queue. Each job is one message
+//! whose body is `{"id":"<message id>"}` (the format `praxis_dispatch::job_body` produces and its
+//! handler parses); sends go in batches of 10, SQS's maximum.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
+
+use crate::domain::MessageId;
+use crate::ports::{PortError, PortResult, Queue};
+
+/// SendMessageBatch takes at most 10 entries.
+const BATCH_SIZE: usize = 10;
+/// Attempts for entries SQS reports as failed (throttling, internal errors) before giving up.
+const SEND_ATTEMPTS: u32 = 4;
+/// SQS delays a message by at most 15 minutes.
+const MAX_DELAY_SECONDS: u64 = 900;
+/// Deliveries of one job before SQS moves it to the dead-letter queue.
+pub const MAX_RECEIVE_COUNT: u32 = 5;
+/// Above the dispatch lease (60 s), so a job is not delivered again while a worker holds it.
+pub const VISIBILITY_TIMEOUT_SECONDS: u32 = 120;
+/// The dead-letter queue keeps its messages for the SQS maximum, 14 days, for inspection.
+const DLQ_RETENTION_SECONDS: u32 = 14 * 24 * 60 * 60;
+
+#[derive(Debug, Clone)]
+pub struct SqsQueue {
+    client: Client,
+    queue_url: String,
+}
+
+impl SqsQueue {
+    pub fn new(client: Client, queue_url: String) -> SqsQueue {
+        SqsQueue { client, queue_url }
+    }
+
+    /// Sends one batch of at most 10 jobs, retrying the entries SQS failed; entries failed by
+    /// the sender's fault (a malformed request) are not retried.
+    async fn send_batch(&self, ids: &[MessageId], delay_seconds: Option<i32>) -> PortResult<()> {
+        // The batch-local entry id is the index, so a failed entry maps back to its job.
+        let mut pending: HashMap<String, SendMessageBatchRequestEntry> = HashMap::new();
+        for (i, id) in ids.iter().enumerate() {
+            let entry = SendMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .message_body(job_body(*id))
+                .set_delay_seconds(delay_seconds)
+                .build()
+                .map_err(|e| PortError::Unavailable(format!("SQS batch entry: {e}")))?;
+            pending.insert(i.to_string(), entry);
+        }
+        let mut last_error = String::new();
+        for attempt in 0..SEND_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+            }
+            let out = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(pending.values().cloned().collect()))
+                .send()
+                .await
+                .map_err(|e| sdk_unavailable("SQS", e))?;
+            let mut retry = HashMap::new();
+            for failed in out.failed {
+                last_error = format!(
+                    "SQS {}: {}",
+                    failed.code,
+                    failed.message.as_deref().unwrap_or("no message")
+                );
+                if failed.sender_fault {
+                    return Err(PortError::Unavailable(last_error));
+                }
+                if let Some(entry) = pending.remove(&failed.id) {
+                    retry.insert(failed.id, entry);
+                }
+            }
+            if retry.is_empty() {
+                return Ok(());
+            }
+            pending = retry;
+        }
+        Err(PortError::Unavailable(format!(
+            "{} of {} jobs not enqueued after {SEND_ATTEMPTS} attempts: {last_error}",
+            pending.len(),
+            ids.len()
+        )))
+    }
+}
+
+/// The body of one dispatch job (kept identical to `praxis_dispatch::job_body`).
+fn job_body(id: MessageId) -> String {
+    serde_json::json!({ "id": id.to_string() }).to_string()
+}
+
+/// `delay` in whole seconds, rounded up and capped at SQS's 15 minutes.
+fn delay_seconds(delay: Duration) -> i32 {
+    let secs = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
+    // At most 900, so the conversion cannot fail.
+    i32::try_from(secs.min(MAX_DELAY_SECONDS)).unwrap_or(900)
+}
+
+#[async_trait]
+impl Queue for SqsQueue {
+    async fn enqueue(&self, ids: &[MessageId]) -> PortResult<()> {
+        for chunk in ids.chunks(BATCH_SIZE) {
+            self.send_batch(chunk, None).await?;
+        }
+        Ok(())
+    }
+
+    async fn enqueue_later(&self, id: MessageId, delay: Duration) -> PortResult<()> {
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(job_body(id))
+            .delay_seconds(delay_seconds(delay))
+            .send()
+            .await
+            .map_err(|e| sdk_unavailable("SQS", e))?;
+        Ok(())
+    }
+}
+
+/// Creates the dispatch queue `name` and its dead-letter queue `<name>-dlq` (idempotent, as
+/// CreateQueue is for equal attributes) and returns their URLs: `(queue_url, dlq_url)`.
+pub async fn create_queues(client: &Client, name: &str) -> PortResult<(String, String)> {
+    let dlq_url = client
+        .create_queue()
+        .queue_name(format!("{name}-dlq"))
+        .attributes(
+            QueueAttributeName::MessageRetentionPeriod,
+            DLQ_RETENTION_SECONDS.to_string(),
+        )
+        .send()
+        .await
+        .map_err(|e| sdk_unavailable("SQS", e))?
+        .queue_url
+        .ok_or_else(|| PortError::Unavailable("SQS CreateQueue returned no URL".into()))?;
+    let dlq_arn = client
+        .get_queue_attributes()
+        .queue_url(&dlq_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| sdk_unavailable("SQS", e))?
+        .attributes
+        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+        .ok_or_else(|| PortError::Unavailable("SQS returned no ARN for the DLQ".into()))?;
+    let redrive = serde_json::json!({
+        "deadLetterTargetArn": dlq_arn,
+        "maxReceiveCount": MAX_RECEIVE_COUNT.to_string(),
+    });
+    let queue_url = client
+        .create_queue()
+        .queue_name(name)
+        .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
+        .attributes(
+            QueueAttributeName::VisibilityTimeout,
+            VISIBILITY_TIMEOUT_SECONDS.to_string(),
+        )
+        .send()
+        .await
+        .map_err(|e| sdk_unavailable("SQS", e))?
+        .queue_url
+        .ok_or_else(|| PortError::Unavailable("SQS CreateQueue returned no URL".into()))?;
+    Ok((queue_url, dlq_url))
+}
+
+/// Any SDK failure as `PortError::Unavailable`, with the service's code and message when it
+/// answered (shared by the SQS, SES and S3 adapters).
+pub(super) fn sdk_unavailable<E, R>(service: &str, e: SdkError<E, R>) -> PortError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match e.as_service_error() {
+        Some(err) => PortError::Unavailable(format!(
+            "{service} {}: {}",
+            err.code().unwrap_or("error"),
+            err.message().unwrap_or("no message")
+        )),
+        None => PortError::Unavailable(format!(
+            "{service} request failed: {}",
+            DisplayErrorContext(&e)
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_round_up_and_cap_at_15_minutes() {
+        assert_eq!(delay_seconds(Duration::ZERO), 0);
+        assert_eq!(delay_seconds(Duration::from_millis(1500)), 2);
+        assert_eq!(delay_seconds(Duration::from_secs(30)), 30);
+        assert_eq!(delay_seconds(Duration::from_secs(3600)), 900);
+    }
+
+    #[test]
+    fn job_body_is_the_dispatch_format() {
+        let id = MessageId::new(chrono::Utc::now());
+        let v: serde_json::Value = serde_json::from_str(&job_body(id)).expect("json");
+        assert_eq!(v, serde_json::json!({ "id": id.to_string() }));
+    }
+}
