@@ -27,6 +27,14 @@ if [ ! -d "$cache/npm/node_modules/sms-segments-calculator" ]; then
 fi
 export PRAXIS_ORACLE_NODE_MODULES="$cache/npm/node_modules"
 
+step "template.yaml: cfn-lint, and the table and queues as the code defines them"
+if [ ! -x "$cache/cfn-venv/bin/cfn-lint" ] || ! "$cache/cfn-venv/bin/cfn-lint" --version 2>/dev/null | grep -q '1.58.0'; then
+  python3 -m venv "$cache/cfn-venv"
+  "$cache/cfn-venv/bin/pip" install --quiet --disable-pip-version-check cfn-lint==1.58.0
+fi
+"$cache/cfn-venv/bin/cfn-lint" template.yaml
+"$cache/cfn-venv/bin/python" tests/template_matches_code.py
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
