@@ -13,8 +13,11 @@ use praxis_shared::carriers::vonage::{self, VonageCarrier, VonageConfig};
 use praxis_shared::domain::{MessageId, PhoneNumber, Region, SenderId};
 use praxis_shared::ports::{Carrier, Clock, OutboundSms, SubmitError};
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
+
+#[path = "support/loopback.rs"]
+mod loopback;
+
+use loopback::{Loopback, Reply, Request};
 
 // ---------------------------------------------------------------------------------------------
 // A loopback carrier: seven.io's `POST /api/sms` (JSON) or Vonage's `POST /sms/json` (form).
@@ -44,17 +47,15 @@ struct FakeCarrier {
 
 impl FakeCarrier {
     async fn start() -> FakeCarrier {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
         let mode = Arc::new(Mutex::new(Mode::Up));
         let log = Arc::new(Mutex::new(Log::default()));
         let (m, l) = (mode.clone(), log.clone());
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(connection(stream, m.clone(), l.clone()));
-            }
-        });
-        FakeCarrier { url, mode, log }
+        let server = Loopback::start(move |request| answer(&m, &l, request)).await;
+        FakeCarrier {
+            url: server.url,
+            mode,
+            log,
+        }
     }
 
     fn set(&self, mode: Mode) {
@@ -70,89 +71,47 @@ impl FakeCarrier {
     }
 }
 
-async fn connection(stream: tokio::net::TcpStream, mode: Arc<Mutex<Mode>>, log: Arc<Mutex<Log>>) {
-    let (read, mut write) = stream.into_split();
-    let mut reader = BufReader::new(read);
-    loop {
-        let mut request_line = String::new();
-        match reader.read_line(&mut request_line).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        let path = request_line
-            .split_whitespace()
-            .nth(1)
+fn answer(mode: &Mutex<Mode>, log: &Mutex<Log>, request: &Request) -> Reply {
+    let (path, body) = (request.path.as_str(), &request.body);
+    let ours = if path == "/sms/json" {
+        form_urlencoded::parse(body)
+            .find(|(k, _)| k == "client-ref")
+            .map(|(_, v)| v.into_owned())
             .unwrap_or_default()
-            .to_owned();
-        let mut len = 0usize;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
-                return;
-            }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = line.split_once(':')
-                && k.trim().eq_ignore_ascii_case("content-length")
-            {
-                len = v.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut body = vec![0u8; len];
-        if reader.read_exact(&mut body).await.is_err() {
-            return;
-        }
-        let ours = if path == "/sms/json" {
-            form_urlencoded::parse(&body)
-                .find(|(k, _)| k == "client-ref")
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
-        } else {
-            serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["foreign_id"].as_str().map(str::to_owned))
-                .unwrap_or_default()
-        };
-        let mode = *mode.lock().expect("mode");
-        let (status, answer) = {
-            let mut l = log.lock().expect("log");
-            l.requests.push(ours.clone());
-            let n = l.requests.len();
-            match (mode, path.as_str()) {
-                (Mode::Down, _) => (500, json!({ "error": "down" })),
-                (Mode::RefusesRecipient, _) => (
+    } else {
+        serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v["foreign_id"].as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let mode = *mode.lock().expect("mode");
+    let (status, answer) = {
+        let mut l = log.lock().expect("log");
+        l.requests.push(ours.clone());
+        let n = l.requests.len();
+        match (mode, path) {
+            (Mode::Down, _) => (500, json!({ "error": "down" })),
+            (Mode::RefusesRecipient, _) => (
+                200,
+                json!({ "success": "202", "messages": [{ "id": null, "success": false, "error": "202" }] }),
+            ),
+            (Mode::Up, "/sms/json") => {
+                l.accepted.push(ours);
+                (
                     200,
-                    json!({ "success": "202", "messages": [{ "id": null, "success": false, "error": "202" }] }),
-                ),
-                (Mode::Up, "/sms/json") => {
-                    l.accepted.push(ours);
-                    (
-                        200,
-                        json!({ "message-count": "1", "messages": [{ "status": "0", "message-id": format!("0A{n:014}") }] }),
-                    )
-                }
-                (Mode::Up, _) => {
-                    l.accepted.push(ours);
-                    (
-                        200,
-                        json!({ "success": "100", "messages": [{ "id": format!("77{n:09}"), "success": true }] }),
-                    )
-                }
+                    json!({ "message-count": "1", "messages": [{ "status": "0", "message-id": format!("0A{n:014}") }] }),
+                )
             }
-        };
-        let body = answer.to_string();
-        let head = format!(
-            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-            body.len()
-        );
-        if write.write_all(head.as_bytes()).await.is_err()
-            || write.write_all(body.as_bytes()).await.is_err()
-        {
-            return;
+            (Mode::Up, _) => {
+                l.accepted.push(ours);
+                (
+                    200,
+                    json!({ "success": "100", "messages": [{ "id": format!("77{n:09}"), "success": true }] }),
+                )
+            }
         }
-    }
+    };
+    Reply::Json(status, answer.to_string())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,8 +14,12 @@ use praxis_shared::domain::{MessageId, PhoneNumber, Reason, Region, SenderId};
 use praxis_shared::ports::{Carrier, OutboundSms, SubmitError};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
+
+#[path = "support/loopback.rs"]
+mod loopback;
+
+use loopback::{Loopback, Reply, Request};
 
 const API_KEY: &str = "test-api-key-0123456789";
 const SIGNING_KEY: &str = "test-signing-key-9876543210";
@@ -43,56 +47,27 @@ enum Answer {
     BrokenOff,
 }
 
-#[derive(Debug, Clone)]
-struct Recorded {
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Recorded {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).expect("request body is JSON")
-    }
-}
-
 #[derive(Default)]
 struct State {
     script: VecDeque<Answer>,
-    requests: Vec<Recorded>,
-    connections: usize,
+    requests: Vec<Request>,
     next_id: u64,
 }
 
 struct FakeSeven {
-    url: String,
+    server: Loopback,
     state: Arc<Mutex<State>>,
 }
 
 impl FakeSeven {
     async fn start() -> FakeSeven {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
         let state = Arc::new(Mutex::new(State {
             next_id: 77_149_843_700,
             ..State::default()
         }));
         let shared = state.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                shared.lock().expect("state").connections += 1;
-                tokio::spawn(connection(stream, shared.clone()));
-            }
-        });
-        FakeSeven { url, state }
+        let server = Loopback::start(move |request| answer(&shared, request)).await;
+        FakeSeven { server, state }
     }
 
     /// Queues answers for the next requests; once they are used up, every request is accepted.
@@ -100,16 +75,16 @@ impl FakeSeven {
         self.state.lock().expect("state").script.extend(answers);
     }
 
-    fn requests(&self) -> Vec<Recorded> {
+    fn requests(&self) -> Vec<Request> {
         self.state.lock().expect("state").requests.clone()
     }
 
     fn connections(&self) -> usize {
-        self.state.lock().expect("state").connections
+        self.server.connections()
     }
 
     fn config(&self) -> SevenConfig {
-        config_for(&self.url)
+        config_for(&self.server.url)
     }
 }
 
@@ -124,85 +99,33 @@ fn config_for(url: &str) -> SevenConfig {
     .expect("config")
 }
 
-async fn connection(stream: tokio::net::TcpStream, state: Arc<Mutex<State>>) {
-    let (read, mut write) = stream.into_split();
-    let mut reader = BufReader::new(read);
-    loop {
-        let mut request_line = String::new();
-        match reader.read_line(&mut request_line).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        let mut words = request_line.split_whitespace();
-        let method = words.next().unwrap_or_default().to_owned();
-        let path = words.next().unwrap_or_default().to_owned();
-        let mut headers = Vec::new();
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
-                return;
-            }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = line.split_once(':') {
-                headers.push((k.trim().to_owned(), v.trim().to_owned()));
-            }
-        }
-        let len: usize = headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0u8; len];
-        if reader.read_exact(&mut body).await.is_err() {
-            return;
-        }
-        let request = Recorded {
-            method,
-            path,
-            headers,
-            body,
-        };
-        let (answer, id) = {
-            let mut s = state.lock().expect("state");
-            s.requests.push(request.clone());
-            s.next_id += 1;
-            (s.script.pop_front().unwrap_or(Answer::Accept), s.next_id)
-        };
-        let reply = match answer {
-            Answer::Drop => return,
-            Answer::BrokenOff => {
-                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n{\"success\":\"1";
-                let _ = write.write_all(head.as_bytes()).await;
-                return;
-            }
-            Answer::Slow(pause) => {
-                tokio::time::sleep(pause).await;
-                (200, accepted(&request, id).to_string())
-            }
-            Answer::Accept => (200, accepted(&request, id).to_string()),
-            Answer::Code(code) => (200, refused(code, None).to_string()),
-            Answer::MessageError(code) => (200, refused("101", Some(code)).to_string()),
-            Answer::Bare(code) => (200, code.to_owned()),
-            Answer::Http(status) => (status, "{\"error\":\"server trouble\"}".to_owned()),
-        };
-        let (status, body) = reply;
-        let head = format!(
-            "HTTP/1.1 {status} Whatever\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-            body.len()
-        );
-        if write.write_all(head.as_bytes()).await.is_err()
-            || write.write_all(body.as_bytes()).await.is_err()
-        {
-            return;
-        }
+/// Records the request and plays the next scripted answer.
+fn answer(state: &Mutex<State>, request: &Request) -> Reply {
+    let (answer, id) = {
+        let mut s = state.lock().expect("state");
+        s.requests.push(request.clone());
+        s.next_id += 1;
+        (s.script.pop_front().unwrap_or(Answer::Accept), s.next_id)
+    };
+    match answer {
+        Answer::Drop => Reply::Close,
+        Answer::BrokenOff => Reply::BreakOff(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n{\"success\":\"1",
+        ),
+        Answer::Slow(pause) => Reply::After(
+            pause,
+            Box::new(Reply::Json(200, accepted(request, id).to_string())),
+        ),
+        Answer::Accept => Reply::Json(200, accepted(request, id).to_string()),
+        Answer::Code(code) => Reply::Json(200, refused(code, None).to_string()),
+        Answer::MessageError(code) => Reply::Json(200, refused("101", Some(code)).to_string()),
+        Answer::Bare(code) => Reply::Json(200, code.to_owned()),
+        Answer::Http(status) => Reply::Json(status, "{\"error\":\"server trouble\"}".to_owned()),
     }
 }
 
 /// seven.io's answer to `POST /api/sms` for one recipient it took (docs.seven.io, SMS).
-fn accepted(request: &Recorded, id: u64) -> Value {
+fn accepted(request: &Request, id: u64) -> Value {
     let sent = request.json();
     json!({
         "success": "100",

@@ -1,7 +1,7 @@
 //! The Vonage adapter against a real HTTP server on loopback that speaks Vonage's documented SMS
 //! API, and its webhook check against signatures computed here from the documented algorithm.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,8 +15,12 @@ use praxis_shared::domain::{MessageId, PhoneNumber, Reason, Region, SenderId, St
 use praxis_shared::ports::{Carrier, OutboundSms, SubmitError};
 use serde_json::{Value, json};
 use sha2::{Sha256, Sha512};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
+
+#[path = "support/loopback.rs"]
+mod loopback;
+
+use loopback::{Loopback, Reply, Request};
 
 const API_KEY: &str = "abcd1234";
 const API_SECRET: &str = "test-api-secret-0123";
@@ -45,58 +49,27 @@ enum Answer {
     NotVonage,
 }
 
-#[derive(Debug, Clone)]
-struct Recorded {
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Recorded {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn form(&self) -> BTreeMap<String, String> {
-        form_urlencoded::parse(&self.body)
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect()
-    }
-}
-
 #[derive(Default)]
 struct State {
     script: VecDeque<Answer>,
-    requests: Vec<Recorded>,
-    connections: usize,
+    requests: Vec<Request>,
     next_id: u64,
 }
 
 struct FakeVonage {
-    url: String,
+    server: Loopback,
     state: Arc<Mutex<State>>,
 }
 
 impl FakeVonage {
     async fn start() -> FakeVonage {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
         let state = Arc::new(Mutex::new(State {
             next_id: 0x0A00_0000_0123_AB00,
             ..State::default()
         }));
         let shared = state.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                shared.lock().expect("state").connections += 1;
-                tokio::spawn(connection(stream, shared.clone()));
-            }
-        });
-        FakeVonage { url, state }
+        let server = Loopback::start(move |request| answer(&shared, request)).await;
+        FakeVonage { server, state }
     }
 
     /// Queues answers for the next requests; once they are used up, every request is accepted.
@@ -104,16 +77,16 @@ impl FakeVonage {
         self.state.lock().expect("state").script.extend(answers);
     }
 
-    fn requests(&self) -> Vec<Recorded> {
+    fn requests(&self) -> Vec<Request> {
         self.state.lock().expect("state").requests.clone()
     }
 
     fn connections(&self) -> usize {
-        self.state.lock().expect("state").connections
+        self.server.connections()
     }
 
     fn config(&self) -> VonageConfig {
-        config_for(&self.url)
+        config_for(&self.server.url)
     }
 }
 
@@ -129,92 +102,41 @@ fn config_for(url: &str) -> VonageConfig {
     .expect("config")
 }
 
-async fn connection(stream: tokio::net::TcpStream, state: Arc<Mutex<State>>) {
-    let (read, mut write) = stream.into_split();
-    let mut reader = BufReader::new(read);
-    loop {
-        let mut request_line = String::new();
-        match reader.read_line(&mut request_line).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
+/// Records the request and plays the next scripted answer.
+fn answer(state: &Mutex<State>, request: &Request) -> Reply {
+    let (answer, id) = {
+        let mut s = state.lock().expect("state");
+        s.requests.push(request.clone());
+        s.next_id += 1;
+        (s.script.pop_front().unwrap_or(Answer::Accept), s.next_id)
+    };
+    let id = format!("{id:016X}");
+    match answer {
+        Answer::Drop => Reply::Close,
+        Answer::BrokenOff => Reply::BreakOff(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n{\"message-count\":\"1",
+        ),
+        Answer::Slow(pause) => Reply::After(
+            pause,
+            Box::new(Reply::Json(200, accepted(request, &id).to_string())),
+        ),
+        Answer::Accept => Reply::Json(200, accepted(request, &id).to_string()),
+        Answer::PartlyTaken => {
+            let mut a = accepted(request, &id);
+            a["message-count"] = json!("2");
+            if let Some(m) = a["messages"].as_array_mut() {
+                m.push(json!({ "status": "5", "error-text": "Internal Error" }));
+            }
+            Reply::Json(200, a.to_string())
         }
-        let mut words = request_line.split_whitespace();
-        let method = words.next().unwrap_or_default().to_owned();
-        let path = words.next().unwrap_or_default().to_owned();
-        let mut headers = Vec::new();
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
-                return;
-            }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = line.split_once(':') {
-                headers.push((k.trim().to_owned(), v.trim().to_owned()));
-            }
-        }
-        let len: usize = headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0u8; len];
-        if reader.read_exact(&mut body).await.is_err() {
-            return;
-        }
-        let request = Recorded {
-            method,
-            path,
-            headers,
-            body,
-        };
-        let (answer, id) = {
-            let mut s = state.lock().expect("state");
-            s.requests.push(request.clone());
-            s.next_id += 1;
-            (s.script.pop_front().unwrap_or(Answer::Accept), s.next_id)
-        };
-        let id = format!("{id:016X}");
-        let (status, body) = match answer {
-            Answer::Drop => return,
-            Answer::BrokenOff => {
-                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n{\"message-count\":\"1";
-                let _ = write.write_all(head.as_bytes()).await;
-                return;
-            }
-            Answer::Slow(pause) => {
-                tokio::time::sleep(pause).await;
-                (200, accepted(&request, &id).to_string())
-            }
-            Answer::Accept => (200, accepted(&request, &id).to_string()),
-            Answer::PartlyTaken => {
-                let mut a = accepted(&request, &id);
-                a["message-count"] = json!("2");
-                if let Some(m) = a["messages"].as_array_mut() {
-                    m.push(json!({ "status": "5", "error-text": "Internal Error" }));
-                }
-                (200, a.to_string())
-            }
-            Answer::Status(code) => (200, refused(code).to_string()),
-            Answer::Http(status) => (status, "{\"error\":\"server trouble\"}".to_owned()),
-            Answer::NotVonage => (200, "<html>portal</html>".to_owned()),
-        };
-        let head = format!(
-            "HTTP/1.1 {status} Whatever\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-            body.len()
-        );
-        if write.write_all(head.as_bytes()).await.is_err()
-            || write.write_all(body.as_bytes()).await.is_err()
-        {
-            return;
-        }
+        Answer::Status(code) => Reply::Json(200, refused(code).to_string()),
+        Answer::Http(status) => Reply::Json(status, "{\"error\":\"server trouble\"}".to_owned()),
+        Answer::NotVonage => Reply::Json(200, "<html>portal</html>".to_owned()),
     }
 }
 
 /// Vonage's answer to `POST /sms/json` for one SMS it took (`definitions/sms.yml`).
-fn accepted(request: &Recorded, id: &str) -> Value {
+fn accepted(request: &Request, id: &str) -> Value {
     let sent = request.form();
     json!({
         "message-count": "1",

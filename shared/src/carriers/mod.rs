@@ -2,6 +2,9 @@
 //! through webhooks. The dispatcher and the DLR handler only see the traits here.
 
 pub mod failover;
+// Named apart from the `http` crate, which this module's types use.
+#[path = "http.rs"]
+mod carrier_http;
 pub mod seven;
 pub mod sim;
 pub mod vonage;

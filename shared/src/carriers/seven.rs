@@ -19,6 +19,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha2::Sha256;
 
+use super::carrier_http::text_of;
 use super::{CarrierWebhooks, DeliveryReport, ReportTarget, WebhookError, WebhookRequest};
 use crate::domain::{Reason, Status};
 use crate::ports::{Carrier, OutboundSms, SubmitError, Submitted};
@@ -141,13 +142,7 @@ impl SevenCarrier {
         config: &SevenConfig,
         timeouts: Timeouts,
     ) -> Result<SevenCarrier, SevenSetupError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(timeouts.connect)
-            .timeout(timeouts.request)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(32)
-            .user_agent(concat!("praxis-sms/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let http = super::carrier_http::client(timeouts)
             .map_err(|e| SevenSetupError::Client(e.to_string()))?;
         let mut api_key = http::HeaderValue::from_str(config.api_key.expose())
             .map_err(|_| SevenSetupError::BadKey(ENV_API_KEY))?;
@@ -173,51 +168,14 @@ impl Carrier for SevenCarrier {
             "text": sms.text,
             "foreign_id": sms.id.to_string(),
         });
-        let res = self
+        let request = self
             .http
             .post(&self.endpoint)
             .header("X-Api-Key", self.api_key.clone())
             .header(http::header::ACCEPT, "application/json")
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| SubmitError::Transient(describe(&e)))?;
-        let status = res.status();
-        // Read the body before judging the status: a connection dropped mid-answer is transient.
-        let bytes = res
-            .bytes()
-            .await
-            .map_err(|e| SubmitError::Transient(describe(&e)))?;
-        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            return Err(SubmitError::Transient(format!("seven: HTTP {status}")));
-        }
-        if !status.is_success() {
-            // seven.io reports its own errors with 200 and a code; any other 4xx means we are
-            // talking to it wrongly (URL, proxy, credentials).
-            return Err(SubmitError::Operator(format!("seven: HTTP {status}")));
-        }
-        interpret_answer(&bytes)
+            .json(&body);
+        super::carrier_http::submit(NAME, request, interpret_answer).await
     }
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    let what = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_body() || e.is_decode() {
-        "answer broken off"
-    } else {
-        "request failed"
-    };
-    let mut detail = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        detail.push_str(": ");
-        detail.push_str(&s.to_string());
-        source = s.source();
-    }
-    format!("seven: {what} ({detail})")
 }
 
 /// seven.io's answer to `POST /api/sms` (fields beyond these are ignored).
@@ -236,15 +194,6 @@ struct SmsAnswerMessage {
     success: Value,
     #[serde(default)]
     error: Value,
-}
-
-/// A string or number as its text; null and the rest as None (seven.io sends both forms).
-fn text_of(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 /// Reads the answer to one submission: the message id on success, else the classified error.

@@ -16,7 +16,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -27,6 +26,7 @@ use serde_json::Value;
 use sha2::{Sha256, Sha512};
 use subtle::ConstantTimeEq;
 
+use super::carrier_http::text_of;
 use super::seven::{Secret, Timeouts};
 use super::{CarrierWebhooks, DeliveryReport, ReportTarget, WebhookError, WebhookRequest};
 use crate::domain::text::is_gsm7;
@@ -154,13 +154,7 @@ impl VonageCarrier {
         config: &VonageConfig,
         timeouts: Timeouts,
     ) -> Result<VonageCarrier, VonageSetupError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(timeouts.connect)
-            .timeout(timeouts.request)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(32)
-            .user_agent(concat!("praxis-sms/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let http = super::carrier_http::client(timeouts)
             .map_err(|e| VonageSetupError::Client(e.to_string()))?;
         Ok(VonageCarrier {
             http,
@@ -205,7 +199,7 @@ impl Carrier for VonageCarrier {
             _ => sender,
         };
         let body = self.form(sms, from);
-        let res = self
+        let request = self
             .http
             .post(&self.endpoint)
             .header(
@@ -213,46 +207,9 @@ impl Carrier for VonageCarrier {
                 "application/x-www-form-urlencoded",
             )
             .header(http::header::ACCEPT, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| SubmitError::Transient(describe(&e)))?;
-        let status = res.status();
-        // Read the body before judging the status: a connection dropped mid-answer is transient.
-        let bytes = res
-            .bytes()
-            .await
-            .map_err(|e| SubmitError::Transient(describe(&e)))?;
-        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            return Err(SubmitError::Transient(format!("vonage: HTTP {status}")));
-        }
-        if !status.is_success() {
-            // Vonage reports its own errors with 200 and a status code; any other 4xx means we
-            // are talking to it wrongly (URL, proxy).
-            return Err(SubmitError::Operator(format!("vonage: HTTP {status}")));
-        }
-        interpret_answer(&bytes)
+            .body(body);
+        super::carrier_http::submit(NAME, request, interpret_answer).await
     }
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    let what = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_body() || e.is_decode() {
-        "answer broken off"
-    } else {
-        "request failed"
-    };
-    let mut detail = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        detail.push_str(": ");
-        detail.push_str(&s.to_string());
-        source = s.source();
-    }
-    format!("vonage: {what} ({detail})")
 }
 
 /// Vonage's answer to `POST /sms/json` (fields beyond these are ignored).
@@ -270,15 +227,6 @@ struct SmsAnswerMessage {
     message_id: Value,
     #[serde(default, rename = "error-text")]
     error_text: Value,
-}
-
-/// A string or number as its text; null and the rest as None.
-fn text_of(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 /// Reads the answer to one submission: Vonage's message id on success, else the classified
