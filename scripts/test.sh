@@ -53,3 +53,7 @@ run_tests --workspace
 
 step "AWS adapters against moto (server mode, over HTTP)"
 scripts/moto.sh cargo nextest run --locked --no-fail-fast -p praxis-shared --features aws --test store_aws --test aws_adapters
+
+step "praxis-sms aws bootstrap and admin commands on the AWS backend, against moto"
+cargo build --locked --bin praxis-sms
+scripts/moto.sh bash tests/aws_bootstrap.sh

@@ -166,11 +166,11 @@ pub async fn org(cmd: OrgCommand) -> anyhow::Result<()> {
     match cmd {
         OrgCommand::Create(a) => {
             let new = NewOrg::parse(&a)?;
-            let store = open_store(&a.common)?;
+            let store = open_store(&a.common).await?;
             print(&create_org(store.as_ref(), new).await?);
         }
         OrgCommand::List { common } => {
-            let store = open_store(&common)?;
+            let store = open_store(&common).await?;
             let orgs = store.list_orgs().await?;
             print(&json!({ "practices": orgs }));
         }
@@ -189,7 +189,7 @@ async fn existing_org(store: &dyn Store, id: &str) -> anyhow::Result<OrgId> {
 pub async fn key(cmd: KeyCommand) -> anyhow::Result<()> {
     match cmd {
         KeyCommand::Create { org, common } => {
-            let store = open_store(&common)?;
+            let store = open_store(&common).await?;
             let org = existing_org(store.as_ref(), &org).await?;
             let (key, record) = issue_key(store.as_ref(), org).await?;
             print(&json!({
@@ -199,7 +199,7 @@ pub async fn key(cmd: KeyCommand) -> anyhow::Result<()> {
             }));
         }
         KeyCommand::List { org, common } => {
-            let store = open_store(&common)?;
+            let store = open_store(&common).await?;
             let org = existing_org(store.as_ref(), &org).await?;
             let keys: Vec<_> = store
                 .list_api_keys(org)
@@ -217,7 +217,7 @@ pub async fn key(cmd: KeyCommand) -> anyhow::Result<()> {
             print(&json!({ "keys": keys }));
         }
         KeyCommand::Revoke { key_id, common } => {
-            let store = open_store(&common)?;
+            let store = open_store(&common).await?;
             let id = KeyId::parse(&key_id).context("--key-id is not a key id")?;
             if !store.revoke_api_key(id, Utc::now()).await? {
                 bail!("there is no active key {id}");

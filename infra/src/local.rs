@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use praxis_shared::adapters::embedded::SqliteStore;
 use praxis_shared::ports::Store;
 use serde::{Deserialize, Serialize};
@@ -29,14 +29,31 @@ pub fn prepare_dir(dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(dir.to_path_buf())
 }
 
-pub fn open_store(common: &Common) -> anyhow::Result<Arc<dyn Store>> {
+/// The store of `common.backend`: the SQLite file in the data directory, or the DynamoDB
+/// table named by `PRAXIS_SMS_TABLE` (default `praxis-sms`) at `AWS_ENDPOINT_URL` or AWS.
+pub async fn open_store(common: &Common) -> anyhow::Result<Arc<dyn Store>> {
     if common.backend == Backend::Aws {
-        bail!("the aws backend is not part of this build yet; use --backend embedded");
+        return aws_store().await;
     }
     let dir = prepare_dir(&common.data_dir)?;
     let store = SqliteStore::open(&dir.join("praxis.sqlite3"))
         .with_context(|| format!("cannot open the store in {}", dir.display()))?;
     Ok(Arc::new(store))
+}
+
+#[cfg(feature = "aws")]
+async fn aws_store() -> anyhow::Result<Arc<dyn Store>> {
+    let table = crate::aws::table_name();
+    let config = praxis_shared::adapters::aws::sdk_config().await;
+    Ok(Arc::new(praxis_shared::adapters::aws::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        table,
+    )))
+}
+
+#[cfg(not(feature = "aws"))]
+async fn aws_store() -> anyhow::Result<Arc<dyn Store>> {
+    anyhow::bail!("this build has no aws backend (cargo feature `aws`); use --backend embedded")
 }
 
 fn random_hex(n: usize) -> anyhow::Result<String> {

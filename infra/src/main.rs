@@ -1,7 +1,10 @@
-//! `praxis-sms`, the operator's command line: the local stack (`serve`) and administration of
-//! practices and keys. Script output is JSON on stdout; logs go to stderr.
+//! `praxis-sms`, the operator's command line: the local stack (`serve`), administration of
+//! practices and keys, and (feature `aws`) creating the AWS resources. Script output is JSON on
+//! stdout; logs go to stderr.
 
 mod admin;
+#[cfg(feature = "aws")]
+mod aws;
 mod local;
 mod serve;
 
@@ -59,6 +62,10 @@ enum Command {
     /// API keys: create one for a practice, list or revoke.
     #[command(subcommand)]
     Key(admin::KeyCommand),
+    /// AWS resources: `aws bootstrap` creates what praxis-sms runs on.
+    #[cfg(feature = "aws")]
+    #[command(subcommand)]
+    Aws(aws::AwsCommand),
 }
 
 #[tokio::main]
@@ -69,6 +76,8 @@ async fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args).await,
         Command::Org(cmd) => admin::org(cmd).await,
         Command::Key(cmd) => admin::key(cmd).await,
+        #[cfg(feature = "aws")]
+        Command::Aws(cmd) => aws::run(cmd).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# `praxis-sms aws bootstrap` and the admin commands on the AWS backend, against moto:
+#
+#   cargo build --bin praxis-sms && scripts/moto.sh bash tests/aws_bootstrap.sh
+#
+# Needs AWS_ENDPOINT_URL (scripts/moto.sh sets it) so nothing reaches a real account.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+if [ -z "${AWS_ENDPOINT_URL:-}" ]; then
+  fail "AWS_ENDPOINT_URL is not set; run this under scripts/moto.sh"
+fi
+
+bin=${PRAXIS_SMS_BIN:-}
+if [ -z "$bin" ]; then
+  for candidate in "${CARGO_TARGET_DIR:-}/debug/praxis-sms" "$root/target/debug/praxis-sms"; do
+    if [ -x "$candidate" ]; then
+      bin=$candidate
+      break
+    fi
+  done
+fi
+[ -n "$bin" ] && [ -x "$bin" ] || fail "no praxis-sms binary; run cargo build --bin praxis-sms first"
+
+# `field JSON NAME` prints a top-level string field of a JSON object (empty if absent).
+field() {
+  python3 -c 'import json, sys; v = json.loads(sys.argv[1]).get(sys.argv[2]); print("" if v is None else v)' "$1" "$2"
+}
+
+name=praxis-sms-test
+export PRAXIS_SMS_TABLE=$name
+export PRAXIS_SMS_SENDER_EMAIL=noreply@example.com
+
+echo "==> aws bootstrap" >&2
+out=$("$bin" aws bootstrap --name "$name") || fail "aws bootstrap"
+echo "$out"
+[ "$(field "$out" table)" = "$name" ] || fail "bootstrap did not report the table: $out"
+[ "$(field "$out" table_created)" = "True" ] || fail "the first bootstrap did not create the table: $out"
+queue_url=$(field "$out" queue_url)
+[ -n "$queue_url" ] || fail "bootstrap printed no queue_url: $out"
+[ -n "$(field "$out" dlq_url)" ] || fail "bootstrap printed no dlq_url: $out"
+[ "$(field "$out" bucket)" = "$name-blobs" ] || fail "bootstrap did not report the bucket: $out"
+
+echo "==> org create --backend aws" >&2
+org=$("$bin" org create --backend aws --name "Praxis Dr. Test" --email praxis@example.com \
+  --sender PraxisTest) || fail "org create --backend aws"
+echo "$org"
+api_key=$(field "$org" api_key)
+key_id=$(field "$org" api_key_id)
+org_id=$(field "$org" id)
+[ -n "$api_key" ] || fail "org create printed no api_key: $org"
+[ -n "$key_id" ] || fail "org create printed no api_key_id: $org"
+
+echo "==> org list --backend aws" >&2
+list=$("$bin" org list --backend aws) || fail "org list --backend aws"
+grep -q "$org_id" <<<"$list" || fail "org list does not show $org_id: $list"
+
+echo "==> aws bootstrap again (idempotent)" >&2
+again=$("$bin" aws bootstrap --name "$name") || fail "the second aws bootstrap"
+[ "$(field "$again" table_created)" = "False" ] || fail "the second bootstrap claims a new table: $again"
+[ "$(field "$again" queue_url)" = "$queue_url" ] || fail "the second bootstrap changed the queue URL: $again"
+
+echo "==> the practice survived the second bootstrap" >&2
+keys=$("$bin" key list --backend aws --org "$org_id") || fail "key list --backend aws"
+grep -q "$key_id" <<<"$keys" || fail "key list does not show $key_id: $keys"
+
+echo "==> key revoke --backend aws" >&2
+revoked=$("$bin" key revoke --backend aws --key-id "$key_id") || fail "key revoke --backend aws"
+[ "$(field "$revoked" revoked)" = "$key_id" ] || fail "key revoke did not report $key_id: $revoked"
+if "$bin" key revoke --backend aws --key-id "$key_id" >/dev/null 2>&1; then
+  fail "revoking the same key twice succeeded"
+fi
+
+echo "PASS: aws bootstrap, org create/list, key list/revoke on the AWS backend" >&2
