@@ -43,16 +43,15 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p praxis-shared --features aws --all-targets --locked -- -D warnings
 
 if cargo nextest --version >/dev/null 2>&1; then
-  run_tests() { cargo nextest run --locked --no-fail-fast "$@"; }
+  runner=(cargo nextest run --locked --no-fail-fast)
 else
-  run_tests() { cargo test --locked --no-fail-fast "$@"; }
+  runner=(cargo test --locked --no-fail-fast)
 fi
 
-step "tests"
-run_tests --workspace
-
-step "AWS adapters against moto (server mode, over HTTP)"
-scripts/moto.sh cargo nextest run --locked --no-fail-fast -p praxis-shared --features aws --test store_aws --test aws_adapters
+# The AWS adapters are part of the workspace build, so every test run has moto (server mode,
+# over HTTP) beside it; the store conformance suite runs on SQLite and on DynamoDB.
+step "tests (with moto for the AWS adapters)"
+scripts/moto.sh "${runner[@]}" --workspace
 
 step "praxis-sms aws bootstrap and admin commands on the AWS backend, against moto"
 cargo build --locked --bin praxis-sms
