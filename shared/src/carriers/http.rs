@@ -9,6 +9,19 @@ use serde_json::Value;
 use super::seven::Timeouts;
 use crate::ports::{SubmitError, Submitted};
 
+/// A carrier's API base URL from its configuration, or `default`; `Err` carries the given
+/// value when it is not an http(s) URL.
+pub(crate) fn api_url(configured: Option<String>, default: &str) -> Result<String, String> {
+    let url = configured
+        .map(|u| u.trim().trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| default.to_owned());
+    if url.starts_with("https://") || url.starts_with("http://") {
+        Ok(url)
+    } else {
+        Err(url)
+    }
+}
+
 /// The HTTP client of one carrier adapter (and so one connection pool for the process).
 pub(crate) fn client(timeouts: Timeouts) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()

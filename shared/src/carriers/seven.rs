@@ -90,12 +90,8 @@ impl SevenConfig {
         get: impl Fn(&str) -> Option<String>,
     ) -> Result<SevenConfig, SevenSetupError> {
         let set = |name: &'static str| get(name).filter(|v| !v.trim().is_empty());
-        let api_url = set(ENV_API_URL)
-            .map(|u| u.trim().trim_end_matches('/').to_owned())
-            .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
-        if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
-            return Err(SevenSetupError::BadUrl(api_url));
-        }
+        let api_url = super::carrier_http::api_url(set(ENV_API_URL), DEFAULT_API_URL)
+            .map_err(SevenSetupError::BadUrl)?;
         let api_key = set(ENV_API_KEY).ok_or(SevenSetupError::Missing(ENV_API_KEY))?;
         let signing_key = set(ENV_SIGNING_KEY).ok_or(SevenSetupError::Missing(ENV_SIGNING_KEY))?;
         Ok(SevenConfig {

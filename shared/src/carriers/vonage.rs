@@ -113,12 +113,8 @@ impl VonageConfig {
         get: impl Fn(&str) -> Option<String>,
     ) -> Result<VonageConfig, VonageSetupError> {
         let set = |name: &'static str| get(name).filter(|v| !v.trim().is_empty());
-        let api_url = set(ENV_API_URL)
-            .map(|u| u.trim().trim_end_matches('/').to_owned())
-            .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
-        if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
-            return Err(VonageSetupError::BadUrl(api_url));
-        }
+        let api_url = super::carrier_http::api_url(set(ENV_API_URL), DEFAULT_API_URL)
+            .map_err(VonageSetupError::BadUrl)?;
         let api_key = set(ENV_API_KEY).ok_or(VonageSetupError::Missing(ENV_API_KEY))?;
         let api_secret = set(ENV_API_SECRET).ok_or(VonageSetupError::Missing(ENV_API_SECRET))?;
         let signature_secret =
