@@ -7,6 +7,8 @@ mod admin;
 mod aws;
 mod local;
 mod serve;
+#[cfg(feature = "aws")]
+mod serve_aws;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

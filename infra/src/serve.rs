@@ -1,7 +1,10 @@
-//! `praxis-sms serve`: the whole stack in one process on the embedded backend. HTTP requests
-//! are turned into the Lambda request type and handed to the same handlers the Lambdas run.
+//! `praxis-sms serve`: the whole stack in one process, on the embedded backend or (`--backend
+//! aws`) on DynamoDB, SQS, SES and S3 at `AWS_ENDPOINT_URL`. HTTP requests are turned into the
+//! Lambda request type and handed to the same handlers the Lambdas run; the dispatcher is fed
+//! by the in-process queue or by polling SQS, and handles jobs with the Lambda's SQS handler.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,6 +17,7 @@ use http::StatusCode;
 use praxis_dispatch::{LOCAL_RETRY_DELAY, Outcome, dispatch_one};
 use praxis_shared::adapters::embedded::{FileBlobs, JobReceiver, LocalBackend};
 use praxis_shared::carriers::CarrierWebhooks;
+use praxis_shared::carriers::sim::SimCarrier;
 use praxis_shared::carriers::failover::{BreakerPolicy, FailoverCarrier};
 use praxis_shared::carriers::seven::{SevenCarrier, SevenConfig, SevenWebhooks};
 use praxis_shared::carriers::vonage::{VonageCarrier, VonageConfig, VonageWebhooks};
@@ -25,7 +29,7 @@ use praxis_shared::services::Services;
 use serde_json::json;
 
 use crate::admin::{NewOrg, create_org};
-use crate::local::{load_secrets, prepare_dir};
+use crate::local::{LocalSecrets, load_secrets, prepare_dir};
 use crate::{Backend, Common};
 
 #[derive(clap::Args)]
@@ -88,14 +92,81 @@ fn build_carrier(choice: CarrierChoice) -> anyhow::Result<Built> {
 
 struct App {
     svc: Services,
-    blobs: FileBlobs,
+    /// The embedded backend's blobs, served under `/blobs/`; on AWS, links lead to S3.
+    blobs: Option<FileBlobs>,
     public_url: String,
 }
 
-pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    if args.common.backend == Backend::Aws {
-        anyhow::bail!("the aws backend is not part of this build yet; use --backend embedded");
+/// Where the dispatcher's jobs come from: the in-process channel or the SQS queue.
+enum Jobs {
+    Channel(JobReceiver),
+    #[cfg(feature = "aws")]
+    Sqs(Arc<praxis_shared::adapters::aws::SqsQueue>),
+}
+
+/// A backend opened for serve, with the sim carrier as its carrier.
+struct Opened {
+    svc: Services,
+    jobs: Jobs,
+    sim: Arc<SimCarrier>,
+    blobs: Option<FileBlobs>,
+}
+
+/// The sim carrier of this stack: it keeps its log in the data directory and reports to this
+/// stack's own webhook, on either backend.
+fn sim_carrier(dir: &Path, base_url: &str, secrets: &LocalSecrets) -> anyhow::Result<SimCarrier> {
+    SimCarrier::new(
+        &dir.join("sim"),
+        format!("{base_url}/webhooks/sim/dlr"),
+        secrets.sim_token.clone(),
+    )
+    .with_context(|| format!("cannot open the sim carrier in {}", dir.display()))
+}
+
+async fn open_backend(
+    backend: Backend,
+    dir: &Path,
+    base_url: &str,
+    secrets: &LocalSecrets,
+) -> anyhow::Result<Opened> {
+    match backend {
+        Backend::Embedded => {
+            let local =
+                LocalBackend::open(dir, base_url, &secrets.sim_token, secrets.blob_key.as_bytes())
+                    .with_context(|| format!("cannot open the data in {}", dir.display()))?;
+            Ok(Opened {
+                svc: local.services,
+                jobs: Jobs::Channel(local.jobs),
+                sim: local.sim,
+                blobs: Some(local.blobs),
+            })
+        }
+        #[cfg(feature = "aws")]
+        Backend::Aws => {
+            let sim = Arc::new(sim_carrier(dir, base_url, secrets)?);
+            let (svc, queue) = crate::serve_aws::services(sim.clone(), &secrets.sim_token).await?;
+            Ok(Opened {
+                svc,
+                jobs: Jobs::Sqs(queue),
+                sim,
+                blobs: None,
+            })
+        }
+        #[cfg(not(feature = "aws"))]
+        Backend::Aws => {
+            let _ = sim_carrier;
+            anyhow::bail!("this build has no aws backend (cargo feature `aws`); use --backend embedded")
+        }
     }
+}
+
+/// Accepts `hooks` too, replacing any of the same carrier name.
+fn add_webhooks(svc: &mut Services, hooks: Arc<dyn CarrierWebhooks>) {
+    svc.webhooks.retain(|w| w.name() != hooks.name());
+    svc.webhooks.push(hooks);
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // A carrier that cannot be configured stops serve before anything is opened or sent.
     if args.fallback_carrier == Some(args.carrier) {
         anyhow::bail!("--fallback-carrier must differ from --carrier");
@@ -117,23 +188,22 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         None => base_url.clone(),
     };
 
-    let mut backend = LocalBackend::open(
-        &dir,
-        &base_url,
-        &secrets.sim_token,
-        secrets.blob_key.as_bytes(),
-    )
-    .with_context(|| format!("cannot open the data in {}", dir.display()))?;
+    let Opened {
+        mut svc,
+        jobs,
+        sim,
+        blobs,
+    } = open_backend(args.common.backend, &dir, &base_url, &secrets).await?;
     // Every configured carrier's webhooks are accepted: with failover, reports come from both.
-    let mut webhooks: Vec<Arc<dyn CarrierWebhooks>> = Vec::new();
-    let sim: Arc<dyn Carrier> = backend.sim.clone();
+    // The sim's stay too: it keeps reporting what it took before a change of carrier.
+    let sim_as_carrier: Arc<dyn Carrier> = sim.clone();
     let mut take = |built: Built| -> Arc<dyn Carrier> {
         match built {
             Some((carrier, hooks)) => {
-                webhooks.push(hooks);
+                add_webhooks(&mut svc, hooks);
                 carrier
             }
-            None => sim.clone(),
+            None => sim_as_carrier.clone(),
         }
     };
     let primary = take(primary);
@@ -147,22 +217,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             Arc::new(FailoverCarrier::new(
                 primary,
                 secondary,
-                backend.services.clock.clone(),
+                svc.clock.clone(),
                 policy,
             ))
         }
         None => primary,
     };
-    for hooks in webhooks {
-        backend = backend.with_webhooks(hooks);
-    }
-    backend = backend.sending_through(carrier);
-    let LocalBackend {
-        services: svc,
-        jobs,
-        sim,
-        blobs,
-    } = backend;
+    svc.carrier = carrier;
 
     if svc.store.list_orgs().await?.is_empty() {
         let demo = create_org(
@@ -181,7 +242,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
 
     // Work accepted before a restart and not yet with the carrier: its dispatcher is gone, so
-    // its claims are void and it is dispatched again.
+    // its claims are void and it is dispatched again. (On AWS this assumes serve is the only
+    // dispatcher of its table, as it is with an emulator; a deployed stack has its Lambdas.)
     let open = svc.store.unfinished().await?;
     if !open.is_empty() {
         tracing::info!(count = open.len(), "resuming unfinished messages");
@@ -190,8 +252,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         svc.queue.enqueue(&open).await?;
     }
-    for _ in 0..args.workers.max(1) {
-        tokio::spawn(worker(svc.clone(), jobs.clone()));
+    match jobs {
+        Jobs::Channel(jobs) => {
+            for _ in 0..args.workers.max(1) {
+                tokio::spawn(worker(svc.clone(), jobs.clone()));
+            }
+        }
+        #[cfg(feature = "aws")]
+        Jobs::Sqs(queue) => {
+            // Each poller takes up to 10 jobs at a time, like one Lambda invocation.
+            for _ in 0..args.workers.max(1).div_ceil(10) {
+                tokio::spawn(crate::serve_aws::poller(svc.clone(), queue.clone()));
+            }
+        }
     }
     tokio::spawn(housekeeping(svc.clone()));
     // Reports the simulated network still owes us from before a restart; they are posted once
@@ -216,6 +289,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "addr": addr.to_string(),
             "url": base_url,
             "public_url": public_url,
+            "backend": format!("{:?}", args.common.backend).to_ascii_lowercase(),
             "carrier": carrier_name,
             "fallback_carrier": args.fallback_carrier.map(|c| format!("{c:?}").to_ascii_lowercase()),
             "data_dir": dir,
@@ -287,8 +361,8 @@ async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     if path == "/healthz" {
         return plain(StatusCode::OK, "ok");
     }
-    if let Some(key) = path.strip_prefix("/blobs/") {
-        return blob(&app, key, req.uri().query().unwrap_or_default()).await;
+    if let (Some(key), Some(blobs)) = (path.strip_prefix("/blobs/"), &app.blobs) {
+        return blob(blobs, key, req.uri().query().unwrap_or_default()).await;
     }
     let (parts, body) = req.into_parts();
     let bytes = match read_body(body, app.svc.settings.max_body_bytes).await {
@@ -373,7 +447,7 @@ fn plain(status: StatusCode, text: &'static str) -> Response {
 }
 
 /// Serves a blob through a signed URL, like an S3 presigned GET.
-async fn blob(app: &App, key: &str, query: &str) -> Response {
+async fn blob(blobs: &FileBlobs, key: &str, query: &str) -> Response {
     let mut expires = 0i64;
     let mut signature = "";
     for kv in query.split('&') {
@@ -383,11 +457,11 @@ async fn blob(app: &App, key: &str, query: &str) -> Response {
             _ => {}
         }
     }
-    if !app.blobs.verify(key, expires, signature) {
+    if !blobs.verify(key, expires, signature) {
         return plain(StatusCode::FORBIDDEN, "link expired or invalid");
     }
     use praxis_shared::ports::Blobs;
-    match app.blobs.get(key).await {
+    match blobs.get(key).await {
         Ok(Some(bytes)) => {
             let mut r = Response::new(AxumBody::from(bytes));
             let ct = if key.ends_with(".pdf") {

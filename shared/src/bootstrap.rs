@@ -42,9 +42,7 @@ pub async fn lambda_services() -> Result<Services, BootstrapError> {
 pub async fn services_from(
     get: impl Fn(&str) -> Option<String>,
 ) -> Result<Services, BootstrapError> {
-    use std::sync::Arc;
-
-    use crate::adapters::aws::{self, DynamoStore, S3Blobs, SesMailer, SqsQueue};
+    use crate::adapters::aws::{self, AwsNames, AwsPorts};
     use crate::ports::SystemClock;
     use crate::services::Settings;
 
@@ -54,28 +52,25 @@ pub async fn services_from(
             .filter(|v| !v.is_empty())
             .ok_or_else(|| BootstrapError::Config(format!("{name} is not set")))
     };
-    let table = required(ENV_TABLE)?;
-    let queue_url = required(ENV_QUEUE_URL)?;
-    let sender_email = required(ENV_SENDER_EMAIL)?;
-    let bucket = required(ENV_BUCKET)?;
+    let names = AwsNames {
+        table: required(ENV_TABLE)?,
+        queue_url: required(ENV_QUEUE_URL)?,
+        sender_email: required(ENV_SENDER_EMAIL)?,
+        bucket: required(ENV_BUCKET)?,
+    };
     let carrier_name = required(ENV_CARRIER)?;
     let (carrier, webhooks) = carriers(&carrier_name, &get)?;
 
     let config = aws::sdk_config().await;
+    let ports = AwsPorts::new(&config, names);
     Ok(Services {
-        store: Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&config),
-            table,
-        )),
-        queue: Arc::new(SqsQueue::new(aws_sdk_sqs::Client::new(&config), queue_url)),
+        store: ports.store,
+        queue: ports.queue,
         carrier,
         webhooks,
-        mailer: Arc::new(SesMailer::new(
-            aws_sdk_sesv2::Client::new(&config),
-            sender_email,
-        )),
-        blobs: Arc::new(S3Blobs::new(aws::s3_client(&config), bucket)),
-        clock: Arc::new(SystemClock),
+        mailer: ports.mailer,
+        blobs: ports.blobs,
+        clock: std::sync::Arc::new(SystemClock),
         settings: Settings::default(),
     })
 }

@@ -8,7 +8,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
+    SendMessageBatchRequestEntry,
+};
 
 use crate::domain::MessageId;
 use crate::ports::{PortError, PortResult, Queue};
@@ -88,6 +91,101 @@ impl SqsQueue {
             pending.len(),
             ids.len()
         )))
+    }
+}
+
+/// One job as SQS hands it out: what a record of the Lambda SQS event carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedJob {
+    pub message_id: String,
+    /// Needed to delete the job or to change when it comes back.
+    pub receipt_handle: String,
+    pub body: String,
+    /// How often SQS has handed it out, this time included (the DLQ takes it after
+    /// [`MAX_RECEIVE_COUNT`]).
+    pub receive_count: u32,
+}
+
+/// The consumer side, for a process that polls the queue itself (`praxis-sms serve --backend
+/// aws`); in AWS, Lambda's event source mapping does this and deletes what the handler did not
+/// report as failed.
+impl SqsQueue {
+    /// Long-polls for up to `max` (≤ 10) jobs, waiting at most `wait` (≤ 20 s) for the first.
+    pub async fn receive(&self, max: i32, wait: Duration) -> PortResult<Vec<ReceivedJob>> {
+        let out = self
+            .client
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(max.clamp(1, BATCH_SIZE as i32))
+            .wait_time_seconds(i32::try_from(wait.as_secs().min(20)).unwrap_or(20))
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await
+            .map_err(|e| sdk_unavailable("SQS", e))?;
+        Ok(out
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|m| {
+                let receive_count = m
+                    .attributes
+                    .as_ref()
+                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(1);
+                Some(ReceivedJob {
+                    message_id: m.message_id?,
+                    receipt_handle: m.receipt_handle?,
+                    body: m.body.unwrap_or_default(),
+                    receive_count,
+                })
+            })
+            .collect())
+    }
+
+    /// Deletes handled jobs, 10 per request. A receipt that no longer works (the job came back
+    /// to someone else meanwhile) is not an error: the other delivery is a duplicate the
+    /// handler skips.
+    pub async fn delete(&self, receipt_handles: &[String]) -> PortResult<()> {
+        for chunk in receipt_handles.chunks(BATCH_SIZE) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, receipt)| {
+                    DeleteMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(receipt)
+                        .build()
+                        .map_err(|e| PortError::Unavailable(format!("SQS delete entry: {e}")))
+                })
+                .collect::<PortResult<Vec<_>>>()?;
+            let out = self
+                .client
+                .delete_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| sdk_unavailable("SQS", e))?;
+            for failed in out.failed {
+                tracing::warn!(code = %failed.code, "SQS did not delete a handled job; it will come back as a duplicate");
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes a job that must be retried visible again after `delay` instead of after the
+    /// queue's visibility timeout.
+    pub async fn retry_after(&self, receipt_handle: &str, delay: Duration) -> PortResult<()> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(delay_seconds(delay))
+            .send()
+            .await
+            .map_err(|e| sdk_unavailable("SQS", e))?;
+        Ok(())
     }
 }
 
