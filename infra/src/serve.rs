@@ -17,9 +17,9 @@ use http::StatusCode;
 use praxis_dispatch::{LOCAL_RETRY_DELAY, Outcome, dispatch_one};
 use praxis_shared::adapters::embedded::{FileBlobs, JobReceiver, LocalBackend};
 use praxis_shared::carriers::CarrierWebhooks;
-use praxis_shared::carriers::sim::SimCarrier;
 use praxis_shared::carriers::failover::{BreakerPolicy, FailoverCarrier};
 use praxis_shared::carriers::seven::{SevenCarrier, SevenConfig, SevenWebhooks};
+use praxis_shared::carriers::sim::SimCarrier;
 use praxis_shared::carriers::vonage::{VonageCarrier, VonageConfig, VonageWebhooks};
 use praxis_shared::domain::message::retention_cutoff;
 use praxis_shared::domain::org::{EmailAddress, OrgName};
@@ -131,9 +131,13 @@ async fn open_backend(
 ) -> anyhow::Result<Opened> {
     match backend {
         Backend::Embedded => {
-            let local =
-                LocalBackend::open(dir, base_url, &secrets.sim_token, secrets.blob_key.as_bytes())
-                    .with_context(|| format!("cannot open the data in {}", dir.display()))?;
+            let local = LocalBackend::open(
+                dir,
+                base_url,
+                &secrets.sim_token,
+                secrets.blob_key.as_bytes(),
+            )
+            .with_context(|| format!("cannot open the data in {}", dir.display()))?;
             Ok(Opened {
                 svc: local.services,
                 jobs: Jobs::Channel(local.jobs),
@@ -155,7 +159,9 @@ async fn open_backend(
         #[cfg(not(feature = "aws"))]
         Backend::Aws => {
             let _ = sim_carrier;
-            anyhow::bail!("this build has no aws backend (cargo feature `aws`); use --backend embedded")
+            anyhow::bail!(
+                "this build has no aws backend (cargo feature `aws`); use --backend embedded"
+            )
         }
     }
 }
@@ -241,17 +247,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         println!("{}", json!({ "event": "demo_practice", "practice": demo }));
     }
 
-    // Work accepted before a restart and not yet with the carrier: its dispatcher is gone, so
-    // its claims are void and it is dispatched again. (On AWS this assumes serve is the only
-    // dispatcher of its table, as it is with an emulator; a deployed stack has its Lambdas.)
-    let open = svc.store.unfinished().await?;
-    if !open.is_empty() {
-        tracing::info!(count = open.len(), "resuming unfinished messages");
-        for id in &open {
-            svc.store.release_claim(*id).await?;
-        }
-        svc.queue.enqueue(&open).await?;
-    }
+    tokio::spawn(resume(svc.clone()));
     match jobs {
         Jobs::Channel(jobs) => {
             for _ in 0..args.workers.max(1) {
@@ -333,6 +329,37 @@ async fn worker(svc: Services, jobs: JobReceiver) {
                 let _ = svc.queue.enqueue_later(id, LOCAL_RETRY_DELAY).await;
             }
         }
+    }
+}
+
+/// Work accepted before a restart and not yet with the carrier: its dispatcher is gone, so its
+/// claims are void and it is dispatched again. Runs beside the server (a job queued twice is
+/// harmless: the claim lets one through). On AWS this assumes serve is the only dispatcher of
+/// its table, as it is with an emulator; a deployed stack has its Lambdas instead.
+async fn resume(svc: Services) {
+    use futures_util::{StreamExt, TryStreamExt};
+    let result = async {
+        let open = svc.store.unfinished().await?;
+        if open.is_empty() {
+            return Ok(0);
+        }
+        tracing::info!(count = open.len(), "resuming unfinished messages");
+        // Made up front: a closure over borrowed ids inside the stream is not `Send` enough
+        // for tokio::spawn.
+        let releases: Vec<_> = open.iter().map(|id| svc.store.release_claim(*id)).collect();
+        futures_util::stream::iter(releases)
+            .buffer_unordered(16)
+            .try_collect::<Vec<()>>()
+            .await?;
+        svc.queue.enqueue(&open).await?;
+        Ok::<_, praxis_shared::ports::PortError>(open.len())
+    }
+    .await;
+    match result {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(count = n, "unfinished messages queued again"),
+        // Nothing is lost: the messages stay unfinished and the next start resumes them.
+        Err(e) => tracing::error!(error = %e, "cannot resume unfinished messages"),
     }
 }
 

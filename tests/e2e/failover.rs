@@ -239,23 +239,13 @@ async fn seven_report(stack: &Stack, msg_id: &str, status: &str) -> Resp {
     .await
 }
 
-/// `carrier` and `carrier_ref` as the store holds them, read from the SQLite file (the API does
-/// not show which carrier took a message).
-fn assert_stored(stack: &Stack, id: &str, carrier: &str, carrier_ref: &str) {
-    let db = stack.data_dir().join("praxis.sqlite3");
-    let conn =
-        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .unwrap_or_else(|e| panic!("open {}: {e}", db.display()));
-    let stored: (String, String) = conn
-        .query_row(
-            "SELECT carrier, carrier_ref FROM messages WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap_or_else(|e| panic!("message {id} in the store: {e}"));
+/// `carrier` and `carrier_ref` as the store holds them (the API does not show which carrier
+/// took a message).
+async fn assert_stored(stack: &Stack, id: &str, carrier: &str, carrier_ref: &str) {
+    let stored = stack.stored(id).await;
     assert_eq!(
-        stored,
-        (carrier.to_owned(), carrier_ref.to_owned()),
+        (stored.carrier.as_deref(), stored.carrier_ref.as_deref()),
+        (Some(carrier), Some(carrier_ref)),
         "the store must say which carrier took {id}"
     );
 }
@@ -303,7 +293,7 @@ async fn while_seven_is_down_vonage_delivers_and_traffic_returns_when_seven_reco
         );
         assert!(seven.taken(id).is_none());
         let vonage_id = vonage.taken(id).expect("vonage took it");
-        assert_stored(&stack, id, "vonage", &vonage_id);
+        assert_stored(&stack, id, "vonage", &vonage_id).await;
         let r = vonage_receipt(&stack, &vonage_id, "delivered").await;
         assert_eq!(r.status, 200, "{}", r.body);
         let m = stack.message(id).await;
@@ -328,7 +318,7 @@ async fn while_seven_is_down_vonage_delivers_and_traffic_returns_when_seven_reco
         stack.wait_for_status(&id, |s| s == "sent", SETTLE).await;
         let seven_id = seven.taken(&id).expect("seven took it after recovering");
         assert_eq!(seven.requests_for(&id), 1);
-        assert_stored(&stack, &id, "seven", &seven_id);
+        assert_stored(&stack, &id, "seven", &seven_id).await;
         let r = seven_report(&stack, &seven_id, "DELIVERED").await;
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(status_of(&stack.message(&id).await), "delivered");

@@ -1,5 +1,9 @@
 //! The harness: a real `praxis-sms serve` on a random port with its own data directory, killed
 //! when the test ends, and small helpers that answer with the status code and the JSON body.
+//!
+//! `PRAXIS_E2E_BACKEND=aws` runs every stack with `--backend aws` against the AWS API at
+//! `AWS_ENDPOINT_URL` (moto, started by `scripts/moto.sh`), each on its own table, queue and
+//! bucket made by `praxis-sms aws bootstrap`; the suite is otherwise the same.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::OpenOptions;
@@ -99,6 +103,52 @@ struct Extra {
     env: Vec<(String, String)>,
 }
 
+/// How many times longer than on the embedded backend a stack may take: moto is a Python
+/// process that answers every DynamoDB and SQS call of the stack and of the test, and scans
+/// whole tables and queues where AWS uses indexes.
+pub fn patience() -> u32 {
+    if on_aws() { 6 } else { 1 }
+}
+
+/// The backend the suite runs on, from `PRAXIS_E2E_BACKEND` (`embedded` by default).
+pub fn on_aws() -> bool {
+    match std::env::var("PRAXIS_E2E_BACKEND").as_deref() {
+        Ok("aws") => true,
+        Ok("embedded") | Ok("") | Err(_) => false,
+        Ok(other) => panic!("PRAXIS_E2E_BACKEND must be embedded or aws, not {other:?}"),
+    }
+}
+
+/// The `--backend` arguments and environment of a stack's commands: none on the embedded
+/// backend; on AWS, fresh resources from `praxis-sms aws bootstrap` and their names.
+fn backend_setup() -> (Vec<String>, Vec<(String, String)>) {
+    if !on_aws() {
+        return (Vec::new(), Vec::new());
+    }
+    let mut raw = [0u8; 6];
+    getrandom::fill(&mut raw).expect("random name");
+    let name = format!("e2e-{}", hex::encode(raw));
+    let out = Command::new(BIN)
+        .args(["aws", "bootstrap", "--name", &name])
+        .args(["--sender-email", "noreply@praxis-e2e.example"])
+        .env("PRAXIS_SMS_LOG", "warn")
+        .output()
+        .expect("run praxis-sms aws bootstrap");
+    assert!(
+        out.status.success(),
+        "aws bootstrap failed (is AWS_ENDPOINT_URL set? run under scripts/moto.sh): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).expect("aws bootstrap prints JSON");
+    let env = printed["env"]
+        .as_object()
+        .expect("aws bootstrap prints env")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().expect("env value").to_owned()))
+        .collect();
+    (vec!["--backend".to_owned(), "aws".to_owned()], env)
+}
+
 impl Stack {
     pub fn start() -> Stack {
         Stack::start_with(&[], &[])
@@ -106,18 +156,18 @@ impl Stack {
 
     /// Starts serve with extra arguments (e.g. `--carrier seven`) and environment variables.
     pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> Stack {
+        let (mut all_args, mut all_env) = backend_setup();
+        all_args.extend(args.iter().map(|a| a.to_string()));
+        all_env.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let extra = Extra {
-            args: args.iter().map(|a| a.to_string()).collect(),
-            env: env
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            args: all_args,
+            env: all_env,
         };
         let tmp = tempfile::tempdir().expect("temp dir");
         let (child, url, key) = spawn(tmp.path(), &extra);
         let key = key.expect("a fresh data dir prints the demo practice");
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
+            .timeout(Duration::from_secs(30) * patience())
             .build()
             .expect("http client");
         Stack {
@@ -210,6 +260,7 @@ impl Stack {
         done: impl Fn(&str) -> bool,
         timeout: Duration,
     ) -> Value {
+        let timeout = timeout * patience();
         let start = Instant::now();
         loop {
             let m = self.message_as(key, id).await;
@@ -262,6 +313,7 @@ impl Stack {
     /// Polls until `n` messages of the demo practice have `status`; panics with the counts
     /// of every status otherwise.
     pub async fn wait_for_count(&self, status: &str, n: usize, timeout: Duration) {
+        let timeout = timeout * patience();
         let start = Instant::now();
         loop {
             let have = self.list_all(&self.key, &[("status", status)]).await.len();
@@ -275,16 +327,24 @@ impl Stack {
                     self.status_counts().await
                 );
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(100) * patience()).await;
         }
     }
 
-    /// Runs a `praxis-sms` subcommand on this stack's data dir and returns its JSON output.
+    /// Runs a `praxis-sms` subcommand on this stack's data (its data dir, or its table on
+    /// AWS) and returns its JSON output.
     pub fn cli(&self, args: &[&str]) -> Value {
+        let backend = if on_aws() {
+            &["--backend", "aws"][..]
+        } else {
+            &[]
+        };
         let out = Command::new(BIN)
             .args(args)
             .arg("--data-dir")
             .arg(self.data_dir())
+            .args(backend)
+            .envs(self.extra.env.iter().map(|(k, v)| (k, v)))
             .env("PRAXIS_SMS_LOG", "warn")
             .output()
             .expect("run praxis-sms");
@@ -316,6 +376,38 @@ impl Stack {
     pub fn new_practice(&self, name: &str) -> String {
         let org = self.org_create(name, &["--sender", "Praxis"]);
         org["api_key"].as_str().expect("api_key").to_owned()
+    }
+
+    /// The message as the store holds it (with what the API does not show, such as the
+    /// carrier that took it), read through the store port of the stack's backend.
+    pub async fn stored(&self, id: &str) -> praxis_shared::domain::message::Message {
+        use praxis_shared::ports::Store;
+        let id = praxis_shared::domain::MessageId::parse(id).expect("message id");
+        let store: Box<dyn Store> = if on_aws() {
+            let table = self
+                .extra
+                .env
+                .iter()
+                .find(|(k, _)| k == "PRAXIS_SMS_TABLE")
+                .map(|(_, v)| v.clone())
+                .expect("the stack's table");
+            let config = praxis_shared::adapters::aws::sdk_config().await;
+            Box::new(praxis_shared::adapters::aws::DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(&config),
+                table,
+            ))
+        } else {
+            let db = self.data_dir().join("praxis.sqlite3");
+            Box::new(
+                praxis_shared::adapters::embedded::SqliteStore::open(&db)
+                    .unwrap_or_else(|e| panic!("open {}: {e}", db.display())),
+            )
+        };
+        store
+            .get_message(id)
+            .await
+            .expect("store answers")
+            .unwrap_or_else(|| panic!("message {id} is not in the store"))
     }
 
     /// Every complete line of the sim carrier's `submissions.jsonl`. A last line without its
@@ -399,7 +491,7 @@ fn spawn(root: &Path, extra: &Extra) -> (Child, String, Option<String>) {
             let _ = tx.send(line);
         }
     });
-    let deadline = Instant::now() + START_TIMEOUT;
+    let deadline = Instant::now() + START_TIMEOUT * patience();
     let mut demo_key = None;
     loop {
         let wait = deadline.saturating_duration_since(Instant::now());

@@ -4,7 +4,7 @@
 
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use praxis_shared::carriers::{DeliveryReport, ReportTarget, WebhookRequest};
+use praxis_shared::carriers::{DeliveryReport, ReportTarget, WebhookError, WebhookRequest};
 use praxis_shared::domain::Status;
 use praxis_shared::domain::message::Transition;
 use praxis_shared::ports::PortError;
@@ -91,6 +91,18 @@ pub async fn handle(svc: &Services, req: Request, public_base: Option<&str>) -> 
         headers: req.headers(),
         body,
     };
+    match hooks.ready().await {
+        Ok(()) => {}
+        Err(WebhookError::NotConfigured(e)) => {
+            tracing::warn!(carrier, error = %e, "webhook of a carrier without credentials");
+            return error(StatusCode::NOT_FOUND, "not_found", "unknown carrier");
+        }
+        Err(e) => {
+            // 5xx: the carrier calls again later, by when the secrets may be reachable.
+            tracing::error!(carrier, error = %e, "carrier secrets unavailable");
+            return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again");
+        }
+    }
     let now = svc.clock.now();
     if let Err(e) = hooks.verify(&call, now) {
         tracing::warn!(carrier, error = %e, "webhook rejected");

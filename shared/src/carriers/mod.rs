@@ -2,6 +2,7 @@
 //! through webhooks. The dispatcher and the DLR handler only see the traits here.
 
 pub mod failover;
+pub mod lazy;
 // Named apart from the `http` crate, which this module's types use.
 #[path = "http.rs"]
 mod carrier_http;
@@ -46,11 +47,23 @@ pub enum WebhookError {
     Unauthorized(&'static str),
     #[error("webhook payload not understood: {0}")]
     BadPayload(String),
+    /// The carrier's secrets are not there: it is not configured in this deployment.
+    #[error("carrier not configured: {0}")]
+    NotConfigured(String),
+    /// The carrier's secrets could not be fetched; the carrier should call again.
+    #[error("carrier secrets unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// The webhook side of a carrier.
+#[async_trait::async_trait]
 pub trait CarrierWebhooks: Send + Sync {
     fn name(&self) -> &str;
+    /// Makes the webhooks usable (fetches their secrets where that is deferred, see
+    /// [`lazy::LazyWebhooks`]); called before `verify`.
+    async fn ready(&self) -> Result<(), WebhookError> {
+        Ok(())
+    }
     fn verify(&self, req: &WebhookRequest<'_>, now: DateTime<Utc>) -> Result<(), WebhookError>;
     fn parse_reports(&self, body: &[u8]) -> Result<Vec<DeliveryReport>, WebhookError>;
 }

@@ -8,12 +8,14 @@ pub mod keys;
 pub mod s3;
 pub mod ses;
 pub mod sqs;
+pub mod ssm;
 
 pub use dynamo::DynamoStore;
 pub use keys::create_table;
 pub use s3::{S3Blobs, create_bucket};
 pub use ses::{SesMailer, verify_sender};
 pub use sqs::{ReceivedJob, SqsQueue, create_queues};
+pub use ssm::SsmParameters;
 
 use std::sync::Arc;
 

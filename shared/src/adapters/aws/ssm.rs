@@ -1,0 +1,67 @@
+//! Carrier secrets from SSM Parameter Store (SecureString parameters, decrypted by SSM with the
+//! function role's KMS permission). Read on first use through [`crate::carriers::lazy`], never
+//! during a Lambda's init.
+
+use std::collections::HashMap;
+
+use aws_sdk_ssm::Client;
+use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata};
+
+use crate::carriers::lazy::LoadError;
+
+/// GetParameters takes at most 10 names.
+const MAX_NAMES: usize = 10;
+
+#[derive(Debug, Clone)]
+pub struct SsmParameters {
+    client: Client,
+}
+
+impl SsmParameters {
+    pub fn new(client: Client) -> SsmParameters {
+        SsmParameters { client }
+    }
+
+    /// The decrypted values of `names`, by name. A name SSM does not have is
+    /// [`LoadError::NotConfigured`]; an SSM failure is [`LoadError::Unavailable`].
+    pub async fn get(&self, names: &[String]) -> Result<HashMap<String, String>, LoadError> {
+        let mut values = HashMap::with_capacity(names.len());
+        for chunk in names.chunks(MAX_NAMES) {
+            let out = self
+                .client
+                .get_parameters()
+                .set_names(Some(chunk.to_vec()))
+                .with_decryption(true)
+                .send()
+                .await
+                .map_err(|e| {
+                    LoadError::Unavailable(match e.as_service_error() {
+                        Some(err) => format!(
+                            "SSM {}: {}",
+                            err.code().unwrap_or("error"),
+                            err.message().unwrap_or("no message")
+                        ),
+                        None => format!("SSM request failed: {}", DisplayErrorContext(&e)),
+                    })
+                })?;
+            let missing = out.invalid_parameters.unwrap_or_default();
+            if !missing.is_empty() {
+                return Err(LoadError::NotConfigured(format!(
+                    "no SSM parameter {}",
+                    missing.join(", ")
+                )));
+            }
+            for p in out.parameters.unwrap_or_default() {
+                if let (Some(name), Some(value)) = (p.name, p.value) {
+                    values.insert(name, value);
+                }
+            }
+        }
+        match names.iter().find(|n| !values.contains_key(*n)) {
+            Some(n) => Err(LoadError::NotConfigured(format!(
+                "SSM returned no value for {n}"
+            ))),
+            None => Ok(values),
+        }
+    }
+}
