@@ -16,17 +16,27 @@ The fix keeps moto's transaction code and its semantics: the whole-table copy be
 and instead the items the transaction names are saved before it runs and put back exactly as
 they were if it is cancelled (a failed condition, a validation error). Only those items can
 have changed, so the rollback is the same as moto's.
+
+3. Speed of SQS. moto counts a queue's messages (ApproximateNumberOfMessages and its
+delayed/not-visible siblings) by walking every message, and does so on every SendMessage and
+for every message a ReceiveMessage returns, so a queue of N jobs costs O(N) per call. The counts
+are approximate in SQS too; here each is kept for one second per queue.
+
+Werkzeug's line per request is also left out of the log.
 """
 
 import copy
+import logging
 import sys
 import threading
+import time
 
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
+from moto.sqs.models import Queue
 
 _real_deepcopy = copy.deepcopy
 
@@ -108,6 +118,33 @@ def call_action(self):
 DynamoHandler.call_action = call_action
 dynamodb_models.copy = _NoTableCopy()
 DynamoDBBackend.transact_write_items = transact_write_items
+
+
+
+def _kept_for_a_second(name):
+    compute = getattr(Queue, name).fget
+
+    def get(self):
+        kept = self.__dict__.setdefault("_approximate_counts", {})
+        now = time.monotonic()
+        hit = kept.get(name)
+        if hit is not None and now - hit[0] < 1.0:
+            return hit[1]
+        value = compute(self)
+        kept[name] = (now, value)
+        return value
+
+    setattr(Queue, name, property(get))
+
+
+for _name in (
+    "approximate_number_of_messages",
+    "approximate_number_of_messages_delayed",
+    "approximate_number_of_messages_not_visible",
+):
+    _kept_for_a_second(_name)
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 if __name__ == "__main__":
     from moto.server import main
