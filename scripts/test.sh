@@ -53,6 +53,11 @@ fi
 step "tests (with moto for the AWS adapters)"
 scripts/moto.sh "${runner[@]}" --workspace
 
+# The same black-box suite again, every stack a `praxis-sms serve --backend aws` on its own
+# table, queue and bucket in a fresh moto (tests/e2e/helpers.rs).
+step "end-to-end suite on serve --backend aws, against moto"
+PRAXIS_E2E_BACKEND=aws scripts/moto.sh "${runner[@]}" -p praxis-infra --test e2e
+
 step "praxis-sms aws bootstrap and admin commands on the AWS backend, against moto"
 cargo build --locked --bin praxis-sms
 scripts/moto.sh bash tests/aws_bootstrap.sh

@@ -378,19 +378,22 @@ impl Stack {
         org["api_key"].as_str().expect("api_key").to_owned()
     }
 
+    /// The DynamoDB table of a stack on the AWS backend.
+    pub fn aws_table(&self) -> Option<String> {
+        self.extra
+            .env
+            .iter()
+            .find(|(k, _)| k == "PRAXIS_SMS_TABLE")
+            .map(|(_, v)| v.clone())
+    }
+
     /// The message as the store holds it (with what the API does not show, such as the
     /// carrier that took it), read through the store port of the stack's backend.
     pub async fn stored(&self, id: &str) -> praxis_shared::domain::message::Message {
         use praxis_shared::ports::Store;
         let id = praxis_shared::domain::MessageId::parse(id).expect("message id");
         let store: Box<dyn Store> = if on_aws() {
-            let table = self
-                .extra
-                .env
-                .iter()
-                .find(|(k, _)| k == "PRAXIS_SMS_TABLE")
-                .map(|(_, v)| v.clone())
-                .expect("the stack's table");
+            let table = self.aws_table().expect("the stack's table");
             let config = praxis_shared::adapters::aws::sdk_config().await;
             Box::new(praxis_shared::adapters::aws::DynamoStore::new(
                 aws_sdk_dynamodb::Client::new(&config),

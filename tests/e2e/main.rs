@@ -1,6 +1,7 @@
 //! Black-box tests of the whole stack: each test starts its own `praxis-sms serve` on a random
 //! port and temp data dir, and uses only HTTP, the command line and the files serve writes.
 
+mod aws;
 mod errors;
 mod failover;
 mod helpers;
