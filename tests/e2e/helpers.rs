@@ -327,7 +327,13 @@ impl Stack {
                     self.status_counts().await
                 );
             }
-            tokio::time::sleep(Duration::from_millis(100) * patience()).await;
+            // Listing every message is a scan in moto: poll it rarely there.
+            tokio::time::sleep(if on_aws() {
+                Duration::from_secs(2)
+            } else {
+                Duration::from_millis(100)
+            })
+            .await;
         }
     }
 
