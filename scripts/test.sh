@@ -61,3 +61,8 @@ PRAXIS_E2E_BACKEND=aws scripts/moto.sh "${runner[@]}" -p praxis-infra --test e2e
 step "praxis-sms aws bootstrap and admin commands on the AWS backend, against moto"
 cargo build --locked --bin praxis-sms
 scripts/moto.sh bash tests/aws_bootstrap.sh
+
+# Lambda packaging (issue 3): the functions, built by cargo-lambda as for deployment, must not
+# need a glibc newer than provided.al2023's 2.34. A quick profile (lambda-check, no LTO).
+step "Lambda functions: cargo lambda build (profile lambda-check), glibc <= 2.34"
+scripts/package.sh --check
