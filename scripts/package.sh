@@ -6,7 +6,8 @@
 #   scripts/package.sh            for the template's default Architecture (arm64)
 #   scripts/package.sh --x86-64   for Architecture=x86_64
 #   scripts/package.sh --arm64    for Architecture=arm64
-#   scripts/package.sh --check    the glibc check only, on a quicker build (profile lambda-check:
+#   scripts/package.sh --check    the glibc check only (this machine's architecture unless one is
+#                                 given), on a quicker build (profile lambda-check:
 #                                 release without LTO; which glibc symbols a binary needs does
 #                                 not depend on LTO); what scripts/test.sh runs
 #
@@ -22,10 +23,11 @@ functions=(praxis-api praxis-dispatch praxis-dlr)
 arch=$(sed -n '/^  Architecture:/,/^  [A-Za-z]/s/^    Default: *//p' template.yaml)
 arch=${arch/x86_64/x86-64}
 check=false
+chosen=
 for arg in "$@"; do
   case "$arg" in
-    --arm64) arch=arm64 ;;
-    --x86-64) arch=x86-64 ;;
+    --arm64) chosen=arm64 ;;
+    --x86-64) chosen=x86-64 ;;
     --check) check=true ;;
     *)
       echo "usage: $0 [--x86-64 | --arm64] [--check]" >&2
@@ -34,6 +36,16 @@ for arg in "$@"; do
   esac
 done
 
+if [ -n "$chosen" ]; then
+  arch=$chosen
+elif $check; then
+  # The check builds for this machine's own architecture, whose standard library is always
+  # there (CI need not download one); Zig links against the same old glibc stubs either way.
+  case $(uname -m) in
+    aarch64 | arm64) arch=arm64 ;;
+    *) arch=x86-64 ;;
+  esac
+fi
 if [ "$arch" = arm64 ]; then
   triple=aarch64-unknown-linux-gnu
 else

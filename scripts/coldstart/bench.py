@@ -348,13 +348,11 @@ def lambda_environment(function_name: str, runtime_api: str, recorder_url: str) 
     }
 
 
-# Carrier secrets as the bootstrap reads them today (from the environment), beside the SSM
-# parameter names the template passes (read lazily once the SSM change lands): the benchmark
-# works before and after it. Carrier API URLs point at the recorder.
+# The carriers' API URLs point at the recorder. Their secrets are not in the environment: the
+# template passes SSM parameter names (from template.yaml, like the rest), which the functions
+# read on first use, so init must not touch SSM either.
 def carrier_environment(recorder_url: str) -> dict[str, str]:
     return {
-        "SEVEN_API_KEY": "coldstart-fake-seven-api-key",
-        "SEVEN_SIGNING_KEY": "coldstart-fake-seven-signing-key",
         "SEVEN_API_URL": recorder_url,
         "VONAGE_API_URL": recorder_url,
     }
