@@ -150,8 +150,11 @@ pub trait Store: Send + Sync {
     /// webhooks): a conditional write. True if it was new.
     async fn insert_reply(&self, reply: &Reply) -> PortResult<bool>;
     /// A practice's replies, newest first.
-    async fn list_replies(&self, org: OrgId, query: &ReplyQuery)
-    -> PortResult<Page<Reply, ReplyId>>;
+    async fn list_replies(
+        &self,
+        org: OrgId,
+        query: &ReplyQuery,
+    ) -> PortResult<Page<Reply, ReplyId>>;
 
     /// Messages that are accepted but not yet handed to a carrier (embedded recovery at start).
     async fn unfinished(&self) -> PortResult<Vec<MessageId>>;

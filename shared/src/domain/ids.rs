@@ -86,7 +86,6 @@ impl MessageId {
         bytes.copy_from_slice(&digest[..16]);
         MessageId(Ulid::from_parts(millis(at), u128::from_be_bytes(bytes)))
     }
-
 }
 
 fn millis(at: DateTime<Utc>) -> u64 {

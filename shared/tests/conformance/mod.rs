@@ -631,7 +631,10 @@ pub async fn latest_sent_to_is_the_newest_message_handed_to_a_carrier(store: &dy
         assert!(store.apply(&sent).await.expect("sent"));
     }
     assert_eq!(
-        store.latest_sent_to(o.id, &patient, since).await.expect("latest"),
+        store
+            .latest_sent_to(o.id, &patient, since)
+            .await
+            .expect("latest"),
         Some(newer.id)
     );
     assert_eq!(

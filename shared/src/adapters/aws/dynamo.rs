@@ -21,8 +21,7 @@ use crate::domain::reply::Reply;
 use crate::domain::status::{EXPIRY, expires_at};
 use crate::domain::{KeyId, MessageId, OrgId, PhoneNumber, ReplyId, Status};
 use crate::ports::{
-    IdempotencyClaim, IdempotencyRecord, ListQuery, Page, PortError, PortResult, ReplyQuery,
-    Store,
+    IdempotencyClaim, IdempotencyRecord, ListQuery, Page, PortError, PortResult, ReplyQuery, Store,
 };
 
 use super::item::{self, Item, Read, history_entry, s};
@@ -677,8 +676,9 @@ impl Store for DynamoStore {
             return Ok(None);
         };
         let org = Read::new(&pointer, "reply number").str("org_id")?;
-        let org = OrgId::parse(org)
-            .map_err(|_| PortError::Corrupt("reply number attribute org_id: does not parse".into()))?;
+        let org = OrgId::parse(org).map_err(|_| {
+            PortError::Corrupt("reply number attribute org_id: does not parse".into())
+        })?;
         self.get_org(org).await
     }
 

@@ -17,8 +17,7 @@ use crate::domain::{
     KeyId, MessageId, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId, Status,
 };
 use crate::ports::{
-    IdempotencyClaim, IdempotencyRecord, ListQuery, Page, PortError, PortResult, ReplyQuery,
-    Store,
+    IdempotencyClaim, IdempotencyRecord, ListQuery, Page, PortError, PortResult, ReplyQuery, Store,
 };
 
 const SCHEMA: &str = r#"
