@@ -4,6 +4,7 @@
 mod errors;
 mod failover;
 mod helpers;
+mod inbound;
 mod keys;
 mod recovery;
 mod send;
