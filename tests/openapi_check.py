@@ -6,8 +6,8 @@
 
     python3 tests/openapi_check.py --url http://127.0.0.1:3000 --key pxs_...
         additionally calls the running stack (key-check, preview, send one, send a batch of 2,
-        get, list, and a few error cases) and validates every live JSON response body against
-        the schema the spec gives for that route and status code.
+        get, list, list replies, and a few error cases) and validates every live JSON response
+        body against the schema the spec gives for that route and status code.
 
 Needs only the standard library and `openapi-spec-validator` (which brings `jsonschema` and
 `referencing`):
@@ -306,6 +306,11 @@ class LiveCheck:
 
         c("DLR webhook without token", "POST", "/webhooks/sim/dlr", "/webhooks/sim/dlr", 401,
           {"id": "x", "carrier_ref": "x", "status": "delivered", "at": "2026-08-17T09:15:06Z"}, auth=False)
+
+        c("list replies", "GET", "/v1/replies", "/v1/replies?limit=2", 200)
+        c("list replies, bad cursor", "GET", "/v1/replies", "/v1/replies?cursor=nope", 422)
+        c("inbound webhook without token", "POST", "/webhooks/sim/inbound", "/webhooks/sim/inbound", 401,
+          {"from": "+4917612345678", "to": "+4915112340000", "text": "Ja"}, auth=False)
 
 
 def main() -> int:

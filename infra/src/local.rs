@@ -62,6 +62,18 @@ fn random_hex(n: usize) -> anyhow::Result<String> {
     Ok(hex::encode(b))
 }
 
+/// The secrets of an existing data directory (one that `serve` has run on).
+pub fn read_secrets(dir: &Path) -> anyhow::Result<LocalSecrets> {
+    let path = dir.join("secrets.json");
+    let raw = std::fs::read(&path).with_context(|| {
+        format!(
+            "cannot read {}; is it the --data-dir of a running serve?",
+            path.display()
+        )
+    })?;
+    serde_json::from_slice(&raw).with_context(|| format!("{} is not valid", path.display()))
+}
+
 pub fn load_secrets(dir: &Path) -> anyhow::Result<LocalSecrets> {
     let path = dir.join("secrets.json");
     if let Ok(raw) = std::fs::read(&path) {

@@ -9,6 +9,7 @@ mod local;
 mod serve;
 #[cfg(feature = "aws")]
 mod serve_aws;
+mod sim;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,6 +65,9 @@ enum Command {
     /// API keys: create one for a practice, list or revoke.
     #[command(subcommand)]
     Key(admin::KeyCommand),
+    /// The simulated carrier: `sim inbound` sends a patient's SMS to a running stack.
+    #[command(subcommand)]
+    Sim(sim::SimCommand),
     /// AWS resources: `aws bootstrap` creates what praxis-sms runs on.
     #[cfg(feature = "aws")]
     #[command(subcommand)]
@@ -78,6 +82,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args).await,
         Command::Org(cmd) => admin::org(cmd).await,
         Command::Key(cmd) => admin::key(cmd).await,
+        Command::Sim(cmd) => sim::run(cmd).await,
         #[cfg(feature = "aws")]
         Command::Aws(cmd) => aws::run(cmd).await,
     };

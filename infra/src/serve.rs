@@ -377,7 +377,7 @@ async fn housekeeping(svc: Services) {
         }
         match svc.store.purge_before(retention_cutoff(now)).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(count = n, "messages past retention deleted"),
+            Ok(n) => tracing::info!(count = n, "messages and replies past retention deleted"),
             Err(e) => tracing::warn!(error = %e, "retention purge failed"),
         }
     }

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::message::{Message, Transition};
 use crate::domain::org::Org;
-use crate::domain::{KeyId, MessageId, OrgId, PhoneNumber, Reason, SenderId, Status};
+use crate::domain::reply::Reply;
+use crate::domain::{KeyId, MessageId, OrgId, PhoneNumber, Reason, ReplyId, SenderId, Status};
 
 /// Failures of a backend. `Conflict` is a conditional write that lost (a normal outcome under
 /// retries); `Unavailable` is worth retrying; `Corrupt` means stored data no longer parses.
@@ -55,18 +56,47 @@ pub struct ListQuery {
     pub limit: usize,
 }
 
+/// A window of a practice's replies, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplyQuery {
+    /// Inclusive lower bound on the time received; callers clamp it to the retention cutoff.
+    pub since: DateTime<Utc>,
+    pub until: Option<DateTime<Utc>>,
+    /// Continue after (older than) this id.
+    pub after: Option<ReplyId>,
+    pub limit: usize,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page<T> {
+pub struct Page<T, Cursor = MessageId> {
     pub items: Vec<T>,
     /// Where the next page starts, if there may be one.
-    pub next: Option<MessageId>,
+    pub next: Option<Cursor>,
+}
+
+impl<T, Cursor> Page<T, Cursor> {
+    /// A page from up to `limit + 1` items read newest first: an item beyond `limit` only
+    /// says that there is more, and the last item kept is where the next page continues.
+    pub fn from_overfetch(mut items: Vec<T>, limit: usize, cursor: impl Fn(&T) -> Cursor) -> Self {
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(cursor)
+        } else {
+            None
+        };
+        Page { items, next }
+    }
 }
 
 #[async_trait]
 pub trait Store: Send + Sync {
+    /// `Conflict` if the id exists, or another practice has the same reply number (inbound
+    /// SMS to it must lead to exactly one practice).
     async fn create_org(&self, org: &Org) -> PortResult<()>;
     async fn get_org(&self, id: OrgId) -> PortResult<Option<Org>>;
     async fn list_orgs(&self) -> PortResult<Vec<Org>>;
+    /// The practice whose reply number `number` is.
+    async fn find_org_by_reply_number(&self, number: &PhoneNumber) -> PortResult<Option<Org>>;
 
     async fn put_api_key(&self, key: &ApiKeyRecord) -> PortResult<()>;
     async fn find_api_key(&self, hash: &KeyHash) -> PortResult<Option<ApiKeyRecord>>;
@@ -107,11 +137,31 @@ pub trait Store: Send + Sync {
         carrier_ref: &str,
     ) -> PortResult<Option<MessageId>>;
 
+    /// The newest message (by id) of `org` to `to` that was handed to a carrier (it has a
+    /// `sent_at`) and was created at or after `since`: what a reply from `to` answers.
+    async fn latest_sent_to(
+        &self,
+        org: OrgId,
+        to: &PhoneNumber,
+        since: DateTime<Utc>,
+    ) -> PortResult<Option<MessageId>>;
+
+    /// Stores a reply unless one with the same carrier and carrier id exists (carriers resend
+    /// webhooks): a conditional write. True if it was new.
+    async fn insert_reply(&self, reply: &Reply) -> PortResult<bool>;
+    /// A practice's replies, newest first.
+    async fn list_replies(
+        &self,
+        org: OrgId,
+        query: &ReplyQuery,
+    ) -> PortResult<Page<Reply, ReplyId>>;
+
     /// Messages that are accepted but not yet handed to a carrier (embedded recovery at start).
     async fn unfinished(&self) -> PortResult<Vec<MessageId>>;
     /// Writes `undelivered`/`expired` for messages without a final report 72 h after sending.
     async fn expire_overdue(&self, now: DateTime<Utc>) -> PortResult<usize>;
-    /// Deletes personal data older than `cutoff` (what DynamoDB's TTL does on AWS).
+    /// Deletes personal data older than `cutoff` (what DynamoDB's TTL does on AWS); returns
+    /// how many messages and replies went.
     async fn purge_before(&self, cutoff: DateTime<Utc>) -> PortResult<usize>;
 }
 

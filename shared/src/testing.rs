@@ -50,6 +50,16 @@ impl TestBackend {
 
 /// Creates a practice and a key for it.
 pub async fn practice(svc: &Services, name: &str, region: Region) -> (Org, ApiKey) {
+    practice_with_reply_number(svc, name, region, None).await
+}
+
+/// Creates a practice with a reply number (E.164) and a key for it.
+pub async fn practice_with_reply_number(
+    svc: &Services,
+    name: &str,
+    region: Region,
+    reply_number: Option<&str>,
+) -> (Org, ApiKey) {
     let now = Utc::now();
     let org = Org {
         id: OrgId::new(now),
@@ -57,7 +67,8 @@ pub async fn practice(svc: &Services, name: &str, region: Region) -> (Org, ApiKe
         email: EmailAddress::parse("praxis@example.de").unwrap_or_else(|e| panic!("{e}")),
         default_sender: Some(SenderId::parse("Praxis").unwrap_or_else(|e| panic!("{e}"))),
         region,
-        reply_number: None,
+        reply_number: reply_number
+            .map(|n| PhoneNumber::parse(n, Region::DE).unwrap_or_else(|e| panic!("{e}"))),
         activated_on: now.date_naive(),
         created_at: now,
     };

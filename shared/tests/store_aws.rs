@@ -16,7 +16,7 @@ use praxis_shared::domain::message::Transition;
 use praxis_shared::domain::{MessageId, OrgId, Status};
 use praxis_shared::ports::{IdempotencyClaim, IdempotencyRecord, PortError, Store};
 
-use conformance::{message, t0};
+use conformance::{message, reply, t0};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -99,7 +99,7 @@ async fn the_table_deletes_items_by_ttl_on_expires_at() {
 }
 
 #[tokio::test]
-async fn message_items_carry_a_ttl_60_days_after_creation() {
+async fn messages_replies_and_their_pointers_carry_a_ttl_60_days_after_creation() {
     let Some(client) = client().await else {
         return;
     };
@@ -122,11 +122,15 @@ async fn message_items_carry_a_ttl_60_days_after_creation() {
         })
         .await
         .expect("claim");
+    let r = reply(org, t0(), "in-ttl");
+    assert!(store.insert_reply(&r).await.expect("reply"));
 
     let items = [
         (format!("MSG#{}", m.id), "MSG"),
         ("CREF#sim#sim-ttl".to_owned(), "CREF"),
         (format!("IDEM#{org}#k-ttl"), "IDEM"),
+        ("REPLY#sim#in-ttl".to_owned(), "REPLY"),
+        (format!("LAST#{org}#{}", m.to.as_str()), "LAST"),
     ];
     for (pk, sk) in items {
         let item = raw_item(&client, &table, pk.clone(), sk)

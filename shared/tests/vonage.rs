@@ -842,7 +842,10 @@ fn signed_inbound_sms_verifies_and_parses() {
     let url = "https://praxis.example/webhooks/vonage/inbound";
     for body in [as_json(&p), as_form(&p)] {
         assert_eq!(verify_with(&hooks, url, &body, "application/json"), Ok(()));
-        let sms = hooks.parse_inbound(&body).expect("inbound");
+        let sms = hooks
+            .parse_inbound(&body)
+            .expect("inbound")
+            .expect("an SMS");
         assert_eq!(sms.from, "+4917612345678");
         assert_eq!(sms.text, "STOP bitte, a=b & c");
         assert_eq!(sms.keyword.as_deref(), Some("STOP"));

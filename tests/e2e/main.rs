@@ -5,6 +5,7 @@ mod aws;
 mod errors;
 mod failover;
 mod helpers;
+mod inbound;
 mod keys;
 mod recovery;
 mod send;

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::helpers::{BIN, Resp, SETTLE, Stack, id_of, send, status_of};
 
 const API_KEY: &str = "e2e-seven-api-key";
-const SIGNING_KEY: &str = "e2e-seven-signing-key";
+pub const SIGNING_KEY: &str = "e2e-seven-signing-key";
 /// Longer than the local dispatcher's pause before it takes a failed job again.
 const RETRY_WINDOW: Duration = Duration::from_millis(2500);
 
@@ -177,9 +177,9 @@ async fn stack_with_seven() -> (Stack, SevenServer) {
     (stack, seven)
 }
 
-/// How a report is signed (or not).
+/// How a webhook call is signed (or not).
 #[derive(Debug, Clone, Copy)]
-enum Signed {
+pub enum Signed {
     Correctly,
     Not,
     WithAnotherKey,
@@ -205,7 +205,13 @@ fn dlr(msg_id: &str, status: &str) -> Vec<u8> {
 
 /// Posts a delivery report to `/webhooks/seven/dlr` as seven.io (or an impostor) would.
 async fn post_report(stack: &Stack, body: &[u8], signed: Signed) -> Resp {
-    let url = format!("{}/webhooks/seven/dlr", stack.url);
+    post_webhook(stack, "/webhooks/seven/dlr", body, signed).await
+}
+
+/// Posts a webhook call to `path` as seven.io (or an impostor) would, signed with
+/// [`SIGNING_KEY`].
+pub async fn post_webhook(stack: &Stack, path: &str, body: &[u8], signed: Signed) -> Resp {
+    let url = format!("{}{path}", stack.url);
     let mut timestamp = chrono::Utc::now().timestamp();
     let mut key = SIGNING_KEY;
     let mut signed_url = url.clone();
@@ -214,13 +220,13 @@ async fn post_report(stack: &Stack, body: &[u8], signed: Signed) -> Resp {
         Signed::Correctly | Signed::Not => {}
         Signed::WithAnotherKey => key = "not-the-signing-key",
         Signed::Stale => timestamp -= 6 * 60,
-        Signed::ForAnotherUrl => signed_url = "https://elsewhere.example/webhooks/seven/dlr".into(),
+        Signed::ForAnotherUrl => signed_url = format!("https://elsewhere.example{path}"),
         Signed::OverAnotherBody => signed_body.extend_from_slice(b" "),
     }
     let nonce = format!("{:032}", NONCES.fetch_add(1, Ordering::Relaxed));
     let ts = timestamp.to_string();
     let mut rb = stack
-        .unauthenticated(Method::POST, "/webhooks/seven/dlr")
+        .unauthenticated(Method::POST, path)
         .header("content-type", "application/json")
         .body(body.to_vec());
     if !matches!(signed, Signed::Not) {

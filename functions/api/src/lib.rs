@@ -11,8 +11,8 @@ use lambda_http::{Body, Request, Response};
 use praxis_shared::domain::apikey::ApiKey;
 use praxis_shared::domain::message::{Message, retention_cutoff};
 use praxis_shared::domain::org::Org;
-use praxis_shared::domain::{MessageId, Status};
-use praxis_shared::ports::{IdempotencyClaim, IdempotencyRecord, ListQuery};
+use praxis_shared::domain::{MessageId, ReplyId, Status};
+use praxis_shared::ports::{IdempotencyClaim, IdempotencyRecord, ListQuery, ReplyQuery};
 use praxis_shared::services::Services;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -66,9 +66,11 @@ async fn route(svc: &Services, req: &Request) -> Result<Response<Body>, ApiError
         (&Method::POST, ["messages", "preview"]) => preview(svc, &org, req),
         (&Method::GET, ["messages"]) => list(svc, &org, req).await,
         (&Method::GET, ["messages", id]) => get_one(svc, &org, id).await,
-        (_, ["key-check"] | ["messages"] | ["messages", "preview"] | ["messages", _]) => {
-            Err(ApiError::MethodNotAllowed)
-        }
+        (&Method::GET, ["replies"]) => list_replies(svc, &org, req).await,
+        (
+            _,
+            ["key-check"] | ["messages"] | ["messages", "preview"] | ["messages", _] | ["replies"],
+        ) => Err(ApiError::MethodNotAllowed),
         _ => Err(ApiError::NotFound("route")),
     }
 }
@@ -333,30 +335,33 @@ fn parse_time(name: &'static str, v: &str) -> Result<DateTime<Utc>, ApiError> {
         })
 }
 
-/// `GET /v1/messages`: newest first, never older than 60 days, cursor-paginated.
-async fn list(svc: &Services, org: &Org, req: &Request) -> Result<Response<Body>, ApiError> {
-    let now = svc.clock.now();
+/// The paging parameters every list route takes: a time window (`since`, `until`) clamped to
+/// the retention cutoff, a `cursor` of the listed kind of id, and `limit`.
+struct Window<Cursor> {
+    since: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
+    after: Option<Cursor>,
+    limit: usize,
+}
+
+fn window<Cursor>(
+    pairs: &[(String, String)],
+    now: DateTime<Utc>,
+    cursor: impl Fn(&str) -> Option<Cursor>,
+) -> Result<Window<Cursor>, ApiError> {
     let cutoff = retention_cutoff(now);
-    let mut q = ListQuery {
-        status: None,
+    let mut w = Window {
         since: cutoff,
         until: None,
         after: None,
         limit: DEFAULT_PAGE,
     };
-    for (k, v) in query_pairs(req) {
+    for (k, v) in pairs {
         match k.as_str() {
-            "status" => {
-                q.status = Some(v.parse().map_err(
-                    |e: praxis_shared::domain::status::UnknownStatus| {
-                        ApiError::invalid("invalid_parameter", "status", e.to_string())
-                    },
-                )?)
-            }
-            "since" => q.since = parse_time("since", &v)?.max(cutoff),
-            "until" => q.until = Some(parse_time("until", &v)?),
+            "since" => w.since = parse_time("since", v)?.max(cutoff),
+            "until" => w.until = Some(parse_time("until", v)?),
             "cursor" => {
-                q.after = Some(MessageId::parse(&v).map_err(|_| {
+                w.after = Some(cursor(v).ok_or_else(|| {
                     ApiError::invalid(
                         "invalid_parameter",
                         "cursor",
@@ -365,7 +370,7 @@ async fn list(svc: &Services, org: &Org, req: &Request) -> Result<Response<Body>
                 })?)
             }
             "limit" => {
-                q.limit = v
+                w.limit = v
                     .parse::<usize>()
                     .ok()
                     .filter(|n| (1..=MAX_PAGE).contains(n))
@@ -380,6 +385,30 @@ async fn list(svc: &Services, org: &Org, req: &Request) -> Result<Response<Body>
             _ => {}
         }
     }
+    Ok(w)
+}
+
+/// `GET /v1/messages`: newest first, never older than 60 days, cursor-paginated.
+async fn list(svc: &Services, org: &Org, req: &Request) -> Result<Response<Body>, ApiError> {
+    let now = svc.clock.now();
+    let pairs = query_pairs(req);
+    let w = window(&pairs, now, |c| MessageId::parse(c).ok())?;
+    let mut q = ListQuery {
+        status: None,
+        since: w.since,
+        until: w.until,
+        after: w.after,
+        limit: w.limit,
+    };
+    for (k, v) in &pairs {
+        if k == "status" {
+            q.status = Some(v.parse().map_err(
+                |e: praxis_shared::domain::status::UnknownStatus| {
+                    ApiError::invalid("invalid_parameter", "status", e.to_string())
+                },
+            )?)
+        }
+    }
     let page = svc.store.list_messages(org.id, &q).await?;
     let items: Vec<Value> = page
         .items
@@ -389,5 +418,29 @@ async fn list(svc: &Services, org: &Org, req: &Request) -> Result<Response<Body>
     Ok(json_response(
         StatusCode::OK,
         &json!({ "messages": items, "next_cursor": page.next.map(|c| c.to_string()) }),
+    ))
+}
+
+/// `GET /v1/replies`: patients' replies, newest first, never older than 60 days,
+/// cursor-paginated like messages.
+async fn list_replies(
+    svc: &Services,
+    org: &Org,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let w = window(&query_pairs(req), svc.clock.now(), |c| {
+        ReplyId::parse(c).ok()
+    })?;
+    let q = ReplyQuery {
+        since: w.since,
+        until: w.until,
+        after: w.after,
+        limit: w.limit,
+    };
+    let page = svc.store.list_replies(org.id, &q).await?;
+    let items: Vec<Value> = page.items.iter().map(views::reply).collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "replies": items, "next_cursor": page.next.map(|c| c.to_string()) }),
     ))
 }

@@ -3,6 +3,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use praxis_shared::domain::message::Message;
 use praxis_shared::domain::org::Org;
+use praxis_shared::domain::reply::Reply;
 use serde_json::{Value, json};
 
 use crate::request::NewMessage;
@@ -30,6 +31,18 @@ pub fn message(m: &Message) -> Value {
             "status_text": h.status.label_de(),
             "at": time(h.at),
         })).collect::<Vec<_>>(),
+    })
+}
+
+/// A patient's reply; `in_reply_to` is the id of the message it answers, if any.
+pub fn reply(r: &Reply) -> Value {
+    json!({
+        "id": r.id.to_string(),
+        "from": r.from.as_str(),
+        "to": r.to.as_str(),
+        "text": r.text,
+        "received_at": time(r.received_at),
+        "in_reply_to": r.in_reply_to.map(|m| m.to_string()),
     })
 }
 

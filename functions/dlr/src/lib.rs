@@ -1,10 +1,15 @@
-//! Delivery reports: `POST /webhooks/{carrier}/dlr`. Authenticates the carrier's call, maps
-//! its report onto our statuses and applies it as a conditional write, so late or repeated
-//! reports change nothing.
+//! Carrier webhooks: delivery reports (`POST /webhooks/{carrier}/dlr`) and inbound SMS
+//! (`POST /webhooks/{carrier}/inbound`). Authenticates the carrier's call, then maps a report
+//! onto our statuses and applies it as a conditional write, so late or repeated reports change
+//! nothing, or stores an inbound SMS once as a practice's reply (`inbound`).
+
+pub mod inbound;
 
 use http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use praxis_shared::carriers::{DeliveryReport, ReportTarget, WebhookError, WebhookRequest};
+use praxis_shared::carriers::{
+    CarrierWebhooks, DeliveryReport, ReportTarget, WebhookError, WebhookRequest,
+};
 use praxis_shared::domain::Status;
 use praxis_shared::domain::message::Transition;
 use praxis_shared::ports::PortError;
@@ -113,9 +118,46 @@ pub async fn handle(svc: &Services, req: Request, public_base: Option<&str>) -> 
         );
     }
     match kind {
-        "dlr" => {}
-        _ => return error(StatusCode::NOT_FOUND, "not_found", "no such webhook"),
+        "dlr" => delivery_reports(svc, carrier, hooks.as_ref(), body).await,
+        "inbound" => inbound_sms(svc, carrier, hooks.as_ref(), body).await,
+        _ => error(StatusCode::NOT_FOUND, "not_found", "no such webhook"),
     }
+}
+
+async fn inbound_sms(
+    svc: &Services,
+    carrier: &str,
+    hooks: &dyn CarrierWebhooks,
+    body: &[u8],
+) -> Response<Body> {
+    let sms = match hooks.parse_inbound(body) {
+        Ok(Some(sms)) => sms,
+        Ok(None) => return respond(StatusCode::OK, json!({ "ok": true })),
+        Err(e) => {
+            tracing::warn!(carrier, error = %e, "inbound SMS not understood");
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_payload",
+                "inbound SMS not understood",
+            );
+        }
+    };
+    match inbound::receive(svc, carrier, &sms).await {
+        Ok(_) => respond(StatusCode::OK, json!({ "ok": true })),
+        Err(e) => {
+            // A 5xx makes the carrier send it again; storing it twice is harmless.
+            tracing::error!(carrier, error = %e, "inbound SMS not stored");
+            error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
+        }
+    }
+}
+
+async fn delivery_reports(
+    svc: &Services,
+    carrier: &str,
+    hooks: &dyn CarrierWebhooks,
+    body: &[u8],
+) -> Response<Body> {
     let reports = match hooks.parse_reports(body) {
         Ok(r) => r,
         Err(e) => {

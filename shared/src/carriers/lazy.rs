@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio::sync::OnceCell;
 
-use super::{CarrierWebhooks, DeliveryReport, WebhookError, WebhookRequest};
+use super::{CarrierWebhooks, DeliveryReport, InboundSms, WebhookError, WebhookRequest};
 use crate::ports::{Carrier, OutboundSms, SubmitError, Submitted};
 
 /// Why a carrier could not be built from its secrets.
@@ -111,6 +111,10 @@ impl CarrierWebhooks for LazyWebhooks {
 
     fn parse_reports(&self, body: &[u8]) -> Result<Vec<DeliveryReport>, WebhookError> {
         self.loaded()?.parse_reports(body)
+    }
+
+    fn parse_inbound(&self, body: &[u8]) -> Result<Option<InboundSms>, WebhookError> {
+        self.loaded()?.parse_inbound(body)
     }
 }
 

@@ -32,6 +32,32 @@ pub struct DeliveryReport {
     pub at: DateTime<Utc>,
 }
 
+/// A patient's SMS to one of our numbers, as a carrier forwards it. Numbers are as the
+/// carrier gives them (international, with or without `+`); the handler parses them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundSms {
+    /// The sender's number.
+    pub from: String,
+    /// Our number it was sent to.
+    pub to: String,
+    /// The carrier's id of the inbound message (a resent webhook carries the same one).
+    pub message_id: String,
+    pub text: String,
+    /// The first word, upper-cased by carriers that detect keywords (Vonage: `STOP`).
+    pub keyword: Option<String>,
+    /// When the carrier says it arrived (informational; we go by our own clock).
+    pub at: DateTime<Utc>,
+    /// Set when this is one part of a long SMS; the parts share `reference`.
+    pub concat: Option<Concat>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Concat {
+    pub reference: String,
+    pub total: u32,
+    pub part: u32,
+}
+
 /// A webhook call as received, with the URL the carrier called (some sign it).
 #[derive(Debug, Clone, Copy)]
 pub struct WebhookRequest<'a> {
@@ -66,4 +92,7 @@ pub trait CarrierWebhooks: Send + Sync {
     }
     fn verify(&self, req: &WebhookRequest<'_>, now: DateTime<Utc>) -> Result<(), WebhookError>;
     fn parse_reports(&self, body: &[u8]) -> Result<Vec<DeliveryReport>, WebhookError>;
+    /// Reads an inbound SMS (`/webhooks/{carrier}/inbound`), after `verify`. `None` for
+    /// another kind of event sent to that address, which is acknowledged and ignored.
+    fn parse_inbound(&self, body: &[u8]) -> Result<Option<InboundSms>, WebhookError>;
 }

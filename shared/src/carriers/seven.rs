@@ -20,7 +20,9 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use super::carrier_http::text_of;
-use super::{CarrierWebhooks, DeliveryReport, ReportTarget, WebhookError, WebhookRequest};
+use super::{
+    CarrierWebhooks, DeliveryReport, InboundSms, ReportTarget, WebhookError, WebhookRequest,
+};
 use crate::domain::{Reason, Status};
 use crate::ports::{Carrier, OutboundSms, SubmitError, Submitted};
 
@@ -391,15 +393,7 @@ impl CarrierWebhooks for SevenWebhooks {
     }
 
     fn parse_reports(&self, body: &[u8]) -> Result<Vec<DeliveryReport>, WebhookError> {
-        #[derive(Deserialize)]
-        struct Hook {
-            webhook_event: String,
-            #[serde(default)]
-            webhook_timestamp: Option<String>,
-            data: Value,
-        }
-        let hook: Hook =
-            serde_json::from_slice(body).map_err(|e| WebhookError::BadPayload(e.to_string()))?;
+        let hook = Hook::read(body)?;
         if hook.webhook_event != "dlr" {
             // Another event type sent to the DLR address: acknowledged so seven.io stops.
             tracing::info!(event = %hook.webhook_event, "seven webhook is not a delivery report; ignored");
@@ -426,6 +420,48 @@ impl CarrierWebhooks for SevenWebhooks {
             reason,
             at,
         }])
+    }
+
+    /// `sms_mo`: `data` has seven.io's `id` of the SMS, `sender` (the patient, international
+    /// digits), `system` (our inbound number), `text` and `time` (Unix seconds).
+    fn parse_inbound(&self, body: &[u8]) -> Result<Option<InboundSms>, WebhookError> {
+        let hook = Hook::read(body)?;
+        if hook.webhook_event != "sms_mo" {
+            // Another event type sent to the inbound address: acknowledged so seven.io stops.
+            tracing::info!(event = %hook.webhook_event, "seven webhook is not an inbound SMS; ignored");
+            return Ok(None);
+        }
+        let need = |k: &str| {
+            text_of(&hook.data[k])
+                .ok_or_else(|| WebhookError::BadPayload(format!("sms_mo without data.{k}")))
+        };
+        Ok(Some(InboundSms {
+            from: need("sender")?,
+            to: need("system")?,
+            message_id: need("id")?,
+            text: hook.data["text"].as_str().unwrap_or_default().to_owned(),
+            keyword: None,
+            at: text_of(&hook.data["time"])
+                .as_deref()
+                .and_then(parse_time)
+                .unwrap_or_else(Utc::now),
+            concat: None,
+        }))
+    }
+}
+
+/// The envelope of every seven.io webhook.
+#[derive(Deserialize)]
+struct Hook {
+    webhook_event: String,
+    #[serde(default)]
+    webhook_timestamp: Option<String>,
+    data: Value,
+}
+
+impl Hook {
+    fn read(body: &[u8]) -> Result<Hook, WebhookError> {
+        serde_json::from_slice(body).map_err(|e| WebhookError::BadPayload(e.to_string()))
     }
 }
 
@@ -566,6 +602,31 @@ mod tests {
         );
         assert!(matches!(
             SevenWebhooks::new(&c).parse_reports(b"not json"),
+            Err(WebhookError::BadPayload(_))
+        ));
+    }
+
+    #[test]
+    fn parses_the_documented_inbound_sms() {
+        let c = config(&[(ENV_API_KEY, "k"), (ENV_SIGNING_KEY, "s")]).expect("config");
+        let hooks = SevenWebhooks::new(&c);
+        let body = br#"{"data":{"id":"681590","message_type":"SMS","sender":"4917612345678","system":"4915112340000","text":"Ja, ich komme","time":"1605878104"},"webhook_event":"sms_mo","webhook_timestamp":"2020-11-20 14:15:04"}"#;
+        let sms = hooks
+            .parse_inbound(body)
+            .expect("parse")
+            .expect("an inbound SMS");
+        assert_eq!(sms.from, "4917612345678");
+        assert_eq!(sms.to, "4915112340000");
+        assert_eq!(sms.message_id, "681590");
+        assert_eq!(sms.text, "Ja, ich komme");
+        assert_eq!(sms.at.timestamp(), 1_605_878_104);
+        // A delivery report at the inbound address is not an SMS; a broken sms_mo is refused.
+        let dlr = br#"{"data":{"msg_id":"1","status":"DELIVERED"},"webhook_event":"dlr"}"#;
+        assert_eq!(hooks.parse_inbound(dlr).expect("parse"), None);
+        let no_sender =
+            br#"{"data":{"id":"1","system":"49151","text":"x"},"webhook_event":"sms_mo"}"#;
+        assert!(matches!(
+            hooks.parse_inbound(no_sender),
             Err(WebhookError::BadPayload(_))
         ));
     }

@@ -14,8 +14,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
-use super::{CarrierWebhooks, DeliveryReport, ReportTarget, WebhookError, WebhookRequest};
-use crate::domain::{MessageId, Reason, Status};
+use super::{
+    CarrierWebhooks, DeliveryReport, InboundSms, ReportTarget, WebhookError, WebhookRequest,
+};
+use crate::domain::{MessageId, Reason, ReplyId, Status};
 use crate::ports::{Carrier, OutboundSms, SubmitError, Submitted};
 
 pub const NAME: &str = "sim";
@@ -58,6 +60,19 @@ pub struct SimReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub at: DateTime<Utc>,
+}
+
+/// An SMS a patient sends through the sim (`praxis-sms sim inbound` posts it to
+/// `/webhooks/sim/inbound`, bearer token as for reports). Numbers in E.164.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimInbound {
+    pub from: String,
+    pub to: String,
+    pub text: String,
+    /// The sim's id of the SMS; posting the same id again is a resent webhook. Without one,
+    /// each post is a new SMS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 /// Appends one JSON line with a single `write`, so a kill leaves whole lines or none (a line
@@ -325,6 +340,24 @@ impl CarrierWebhooks for SimWebhooks {
             reason,
             at: r.at,
         }])
+    }
+
+    fn parse_inbound(&self, body: &[u8]) -> Result<Option<InboundSms>, WebhookError> {
+        let sms: SimInbound =
+            serde_json::from_slice(body).map_err(|e| WebhookError::BadPayload(e.to_string()))?;
+        let now = Utc::now();
+        Ok(Some(InboundSms {
+            from: sms.from,
+            to: sms.to,
+            message_id: sms
+                .id
+                .filter(|id| !id.trim().is_empty())
+                .unwrap_or_else(|| format!("sim-in-{}", ReplyId::new(now))),
+            text: sms.text,
+            keyword: None,
+            at: now,
+            concat: None,
+        }))
     }
 }
 

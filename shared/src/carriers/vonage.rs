@@ -28,7 +28,9 @@ use subtle::ConstantTimeEq;
 
 use super::carrier_http::text_of;
 use super::seven::{Secret, Timeouts};
-use super::{CarrierWebhooks, DeliveryReport, ReportTarget, WebhookError, WebhookRequest};
+use super::{
+    CarrierWebhooks, Concat, DeliveryReport, InboundSms, ReportTarget, WebhookError, WebhookRequest,
+};
 use crate::domain::text::is_gsm7;
 use crate::domain::{Reason, Status};
 use crate::ports::{Carrier, OutboundSms, SubmitError, Submitted};
@@ -432,62 +434,6 @@ impl VonageWebhooks {
             method: config.signature_method,
         }
     }
-
-    /// Reads an inbound SMS (`POST /webhooks/vonage/inbound`), after [`CarrierWebhooks::verify`].
-    pub fn parse_inbound(&self, body: &[u8]) -> Result<InboundSms, WebhookError> {
-        let p = webhook_params("", body)?;
-        let need = |k: &str| {
-            p.get(k)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| WebhookError::BadPayload(format!("inbound SMS without {k}")))
-        };
-        let concat = match (
-            p.get("concat-ref"),
-            p.get("concat-total").and_then(|v| v.parse().ok()),
-            p.get("concat-part").and_then(|v| v.parse().ok()),
-        ) {
-            (Some(r), Some(total), Some(part)) => Some(Concat {
-                reference: r.clone(),
-                total,
-                part,
-            }),
-            _ => None,
-        };
-        Ok(InboundSms {
-            from: format!("+{}", need("msisdn")?.trim_start_matches('+')),
-            to: format!("+{}", need("to")?.trim_start_matches('+')),
-            message_id: need("messageId")?,
-            text: p.get("text").cloned().unwrap_or_default(),
-            keyword: p.get("keyword").cloned().filter(|k| !k.is_empty()),
-            at: message_time(&p).unwrap_or_else(Utc::now),
-            concat,
-        })
-    }
-}
-
-/// A patient's SMS to one of our numbers, as Vonage forwards it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InboundSms {
-    /// The patient's number, E.164 with `+`.
-    pub from: String,
-    /// Our (virtual) number it was sent to, E.164 with `+`.
-    pub to: String,
-    /// Vonage's id of the inbound message (a resent webhook carries the same one).
-    pub message_id: String,
-    pub text: String,
-    /// The first word, upper-cased by Vonage (`STOP`).
-    pub keyword: Option<String>,
-    pub at: DateTime<Utc>,
-    /// Set when this is one part of a long SMS; the parts share `reference`.
-    pub concat: Option<Concat>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Concat {
-    pub reference: String,
-    pub total: u32,
-    pub part: u32,
 }
 
 impl fmt::Debug for VonageWebhooks {
@@ -566,6 +512,43 @@ impl CarrierWebhooks for VonageWebhooks {
             reason,
             at: message_time(&p).unwrap_or_else(Utc::now),
         }])
+    }
+
+    /// Reads an inbound SMS (`POST /webhooks/vonage/inbound`), after [`CarrierWebhooks::verify`].
+    fn parse_inbound(&self, body: &[u8]) -> Result<Option<InboundSms>, WebhookError> {
+        let p = webhook_params("", body)?;
+        if p.contains_key("status") && !p.contains_key("msisdn") {
+            // A delivery receipt sent to the inbound address: acknowledged so Vonage stops.
+            tracing::info!("vonage webhook is a delivery receipt, not an inbound SMS; ignored");
+            return Ok(None);
+        }
+        let need = |k: &str| {
+            p.get(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| WebhookError::BadPayload(format!("inbound SMS without {k}")))
+        };
+        let concat = match (
+            p.get("concat-ref"),
+            p.get("concat-total").and_then(|v| v.parse().ok()),
+            p.get("concat-part").and_then(|v| v.parse().ok()),
+        ) {
+            (Some(r), Some(total), Some(part)) => Some(Concat {
+                reference: r.clone(),
+                total,
+                part,
+            }),
+            _ => None,
+        };
+        Ok(Some(InboundSms {
+            from: format!("+{}", need("msisdn")?.trim_start_matches('+')),
+            to: format!("+{}", need("to")?.trim_start_matches('+')),
+            message_id: need("messageId")?,
+            text: p.get("text").cloned().unwrap_or_default(),
+            keyword: p.get("keyword").cloned().filter(|k| !k.is_empty()),
+            at: message_time(&p).unwrap_or_else(Utc::now),
+            concat,
+        }))
     }
 }
 
@@ -754,14 +737,17 @@ mod tests {
         let json = br#"{"msisdn":"4917612345678","to":"4915712345678","messageId":"0A0000001","text":"Stop bitte","type":"text","keyword":"STOP","message-timestamp":"2020-01-01 12:00:00"}"#;
         let form = b"msisdn=4917612345678&to=4915712345678&messageId=0A0000001&text=Stop+bitte&type=text&keyword=STOP&message-timestamp=2020-01-01+12%3A00%3A00";
         for body in [&json[..], &form[..]] {
-            let sms = hooks.parse_inbound(body).expect("inbound");
+            let sms = hooks.parse_inbound(body).expect("inbound").expect("an SMS");
             assert_eq!(sms.from, "+4917612345678");
             assert_eq!(sms.to, "+4915712345678");
             assert_eq!(sms.text, "Stop bitte");
             assert_eq!(sms.keyword.as_deref(), Some("STOP"));
             assert_eq!(sms.at.to_rfc3339(), "2020-01-01T12:00:00+00:00");
         }
-        // An inbound SMS posted to the DLR address is acknowledged without a report.
+        // An inbound SMS posted to the DLR address is acknowledged without a report, and a
+        // receipt posted to the inbound address without a reply.
         assert!(hooks.parse_reports(json).expect("parse").is_empty());
+        let receipt = br#"{"messageId":"0A1","msisdn_to":"x","to":"4915712345678","status":"delivered","err-code":"0"}"#;
+        assert_eq!(hooks.parse_inbound(receipt).expect("parse"), None);
     }
 }

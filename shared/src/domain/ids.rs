@@ -24,6 +24,17 @@ macro_rules! ulid_id {
                     .map_err(|_| InvalidId($what))
             }
 
+            /// The smallest id that can have been created at or after `at`: the lower bound
+            /// of a time-range scan.
+            pub fn floor(at: DateTime<Utc>) -> Self {
+                $name(Ulid::from_parts(millis(at), 0))
+            }
+
+            /// The largest id created at or before `at`.
+            pub fn ceil(at: DateTime<Utc>) -> Self {
+                $name(Ulid::from_parts(millis(at), u128::MAX))
+            }
+
             pub fn created_at(&self) -> DateTime<Utc> {
                 DateTime::<Utc>::from_timestamp_millis(self.0.timestamp_ms() as i64)
                     .unwrap_or_default()
@@ -74,17 +85,6 @@ impl MessageId {
         let mut bytes = [0u8; 16];
         bytes.copy_from_slice(&digest[..16]);
         MessageId(Ulid::from_parts(millis(at), u128::from_be_bytes(bytes)))
-    }
-
-    /// The smallest id that can have been created at or after `at`: the lower bound of a
-    /// time-range scan.
-    pub fn floor(at: DateTime<Utc>) -> Self {
-        MessageId(Ulid::from_parts(millis(at), 0))
-    }
-
-    /// The largest id created at or before `at`.
-    pub fn ceil(at: DateTime<Utc>) -> Self {
-        MessageId(Ulid::from_parts(millis(at), u128::MAX))
     }
 }
 

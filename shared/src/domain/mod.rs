@@ -6,6 +6,7 @@ pub mod ids;
 pub mod message;
 pub mod org;
 pub mod phone;
+pub mod reply;
 pub mod sender;
 pub mod status;
 pub mod text;

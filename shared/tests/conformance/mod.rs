@@ -7,10 +7,13 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use praxis_shared::domain::apikey::{ApiKey, ApiKeyRecord};
 use praxis_shared::domain::message::{Message, Transition};
 use praxis_shared::domain::org::{EmailAddress, Org, OrgName};
+use praxis_shared::domain::reply::Reply;
 use praxis_shared::domain::{
-    KeyId, MessageId, MessageText, OrgId, PhoneNumber, Reason, Region, SenderId, Status,
+    KeyId, MessageId, MessageText, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId, Status,
 };
-use praxis_shared::ports::{IdempotencyClaim, IdempotencyRecord, ListQuery, PortError, Store};
+use praxis_shared::ports::{
+    IdempotencyClaim, IdempotencyRecord, ListQuery, PortError, ReplyQuery, Store,
+};
 
 pub fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0)
@@ -41,6 +44,47 @@ pub fn message(org: OrgId, at: DateTime<Utc>, last4: &str) -> Message {
         Some("ref-1".into()),
         at,
     )
+}
+
+pub fn number(n: &str) -> PhoneNumber {
+    PhoneNumber::parse(n, Region::DE).expect("number")
+}
+
+/// A patient's reply from `+49176123<last4>` to the reply number `+4915112340000`.
+pub fn reply(org: OrgId, at: DateTime<Utc>, carrier_ref: &str) -> Reply {
+    Reply {
+        id: ReplyId::new(at),
+        org_id: org,
+        from: number("+491761235678"),
+        to: number("+4915112340000"),
+        text: "Ja, ich komme. Grüße".into(),
+        received_at: at,
+        carrier: "sim".into(),
+        carrier_ref: carrier_ref.into(),
+        in_reply_to: Some(MessageId::new(at)),
+    }
+}
+
+fn reply_query(since: DateTime<Utc>, limit: usize) -> ReplyQuery {
+    ReplyQuery {
+        since,
+        until: None,
+        after: None,
+        limit,
+    }
+}
+
+async fn all_replies(store: &dyn Store, org: OrgId, mut q: ReplyQuery) -> Vec<Reply> {
+    let mut seen = Vec::new();
+    loop {
+        let page = store.list_replies(org, &q).await.expect("list replies");
+        assert!(page.items.len() <= q.limit);
+        seen.extend(page.items);
+        match page.next {
+            Some(c) => q.after = Some(c),
+            None => return seen,
+        }
+    }
 }
 
 fn query(since: DateTime<Utc>, limit: usize) -> ListQuery {
@@ -453,6 +497,163 @@ pub async fn purge_deletes_what_is_past_retention(store: &dyn Store) {
     assert!(store.get_message(recent.id).await.expect("get").is_some());
 }
 
+pub async fn a_practice_is_found_by_its_reply_number_which_no_other_may_have(store: &dyn Store) {
+    let mut a = org("Praxis Antwort");
+    a.reply_number = Some(number("+4915112340000"));
+    store.create_org(&a).await.expect("create");
+    store
+        .create_org(&org("Praxis ohne Nummer"))
+        .await
+        .expect("create without reply number");
+    assert_eq!(
+        store
+            .find_org_by_reply_number(&number("+4915112340000"))
+            .await
+            .expect("find"),
+        Some(a.clone())
+    );
+    assert_eq!(
+        store
+            .find_org_by_reply_number(&number("+4915112349999"))
+            .await
+            .expect("find"),
+        None
+    );
+    let mut b = org("Praxis Gleiche Nummer");
+    b.reply_number = a.reply_number.clone();
+    assert!(matches!(
+        store.create_org(&b).await,
+        Err(PortError::Conflict(_))
+    ));
+    assert_eq!(store.get_org(b.id).await.expect("get"), None);
+    assert_eq!(
+        store
+            .find_org_by_reply_number(&number("+4915112340000"))
+            .await
+            .expect("find"),
+        Some(a)
+    );
+}
+
+pub async fn a_reply_is_stored_once_per_carrier_message(store: &dyn Store) {
+    let o = org("Praxis Replies");
+    let r = reply(o.id, t0(), "in-1");
+    assert!(store.insert_reply(&r).await.expect("insert"));
+    // The carrier resends its webhook: we make a new reply of it, with a new id.
+    let resent = Reply {
+        id: ReplyId::new(t0() + Duration::seconds(30)),
+        received_at: t0() + Duration::seconds(30),
+        ..r.clone()
+    };
+    assert!(!store.insert_reply(&resent).await.expect("insert again"));
+    // The same id at another carrier is another SMS.
+    let elsewhere = Reply {
+        id: ReplyId::new(t0() + Duration::seconds(40)),
+        carrier: "seven".into(),
+        ..r.clone()
+    };
+    assert!(store.insert_reply(&elsewhere).await.expect("insert"));
+    let stored = all_replies(store, o.id, reply_query(t0() - Duration::days(1), 10)).await;
+    assert_eq!(stored, vec![elsewhere, r]);
+}
+
+pub async fn replies_are_listed_newest_first_paginated_per_practice(store: &dyn Store) {
+    let a = org("Praxis A");
+    let b = org("Praxis B");
+    let mut expected = Vec::new();
+    for i in 0..7 {
+        let r = reply(a.id, t0() + Duration::minutes(i), &format!("a-{i}"));
+        store.insert_reply(&r).await.expect("insert");
+        expected.push(r);
+    }
+    store
+        .insert_reply(&reply(b.id, t0(), "b-1"))
+        .await
+        .expect("insert");
+    expected.reverse();
+    let seen = all_replies(store, a.id, reply_query(t0() - Duration::days(1), 3)).await;
+    assert_eq!(seen, expected);
+    // The window: since and until are inclusive bounds on the time received.
+    let mut q = reply_query(t0() + Duration::minutes(2), 100);
+    q.until = Some(t0() + Duration::minutes(4));
+    let page = store.list_replies(a.id, &q).await.expect("list");
+    assert_eq!(page.items, expected[2..5].to_vec());
+    assert_eq!(page.next, None);
+    let other = all_replies(store, b.id, reply_query(t0() - Duration::days(1), 100)).await;
+    assert_eq!(other.len(), 1);
+}
+
+pub async fn replies_past_retention_are_not_listed_and_are_purged(store: &dyn Store) {
+    let o = org("Praxis Alt");
+    let old = reply(o.id, t0() - Duration::days(61), "old");
+    let recent = reply(o.id, t0() - Duration::days(59), "recent");
+    store.insert_reply(&old).await.expect("insert");
+    store.insert_reply(&recent).await.expect("insert");
+    let cutoff = t0() - Duration::days(60);
+    // Reads go by the window even while the old reply is still stored.
+    let listed = all_replies(store, o.id, reply_query(cutoff, 100)).await;
+    assert_eq!(listed, vec![recent.clone()]);
+    assert!(store.purge_before(cutoff).await.expect("purge") >= 1);
+    let everything = all_replies(store, o.id, reply_query(cutoff - Duration::days(30), 100)).await;
+    assert_eq!(everything, vec![recent]);
+}
+
+pub async fn latest_sent_to_is_the_newest_message_handed_to_a_carrier(store: &dyn Store) {
+    let o = org("Praxis Letzte");
+    let other = org("Praxis Andere");
+    let patient = number("+491761235678");
+    let since = t0() - Duration::days(1);
+    assert_eq!(
+        store
+            .latest_sent_to(o.id, &patient, since)
+            .await
+            .expect("none yet"),
+        None
+    );
+    let older = message(o.id, t0(), "5678");
+    let newer = message(o.id, t0() + Duration::minutes(5), "5678");
+    let unsent = message(o.id, t0() + Duration::minutes(9), "5678");
+    let to_someone_else = message(o.id, t0() + Duration::minutes(7), "9999");
+    let by_other_practice = message(other.id, t0() + Duration::minutes(8), "5678");
+    store
+        .insert_messages(&[
+            older.clone(),
+            newer.clone(),
+            unsent,
+            to_someone_else.clone(),
+            by_other_practice.clone(),
+        ])
+        .await
+        .expect("insert");
+    // Reaching the carrier out of order: the newer message first.
+    for m in [&newer, &older, &to_someone_else, &by_other_practice] {
+        let sent = Transition::new(m.id, Status::Sent, t0() + Duration::minutes(10));
+        assert!(store.apply(&sent).await.expect("sent"));
+    }
+    assert_eq!(
+        store
+            .latest_sent_to(o.id, &patient, since)
+            .await
+            .expect("latest"),
+        Some(newer.id)
+    );
+    assert_eq!(
+        store
+            .latest_sent_to(other.id, &patient, since)
+            .await
+            .expect("latest"),
+        Some(by_other_practice.id)
+    );
+    // Messages past the window answer nothing.
+    assert_eq!(
+        store
+            .latest_sent_to(o.id, &patient, t0() + Duration::minutes(6))
+            .await
+            .expect("latest"),
+        None
+    );
+}
+
 /// Instantiates every conformance test for one backend. `$make` is an async expression that
 /// yields a fresh store (boxed as `Box<dyn Store>`), evaluated inside each test.
 #[macro_export]
@@ -471,6 +672,11 @@ macro_rules! conformance_suite {
             overdue_messages_expire_after_72_hours,
             unfinished_lists_what_the_dispatcher_still_owes,
             purge_deletes_what_is_past_retention,
+            a_practice_is_found_by_its_reply_number_which_no_other_may_have,
+            a_reply_is_stored_once_per_carrier_message,
+            replies_are_listed_newest_first_paginated_per_practice,
+            replies_past_retention_are_not_listed_and_are_purged,
+            latest_sent_to_is_the_newest_message_handed_to_a_carrier,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

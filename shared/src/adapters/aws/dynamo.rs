@@ -17,10 +17,11 @@ use futures_util::{StreamExt as _, TryStreamExt as _, stream};
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::message::{Message, RETENTION, Transition};
 use crate::domain::org::Org;
+use crate::domain::reply::Reply;
 use crate::domain::status::{EXPIRY, expires_at};
-use crate::domain::{KeyId, MessageId, OrgId, Status};
+use crate::domain::{KeyId, MessageId, OrgId, PhoneNumber, ReplyId, Status};
 use crate::ports::{
-    IdempotencyClaim, IdempotencyRecord, ListQuery, Page, PortError, PortResult, Store,
+    IdempotencyClaim, IdempotencyRecord, ListQuery, Page, PortError, PortResult, ReplyQuery, Store,
 };
 
 use super::item::{self, Item, Read, history_entry, s};
@@ -36,6 +37,25 @@ const BATCH_GET_ATTEMPTS: u32 = 6;
 /// `list_messages` reads at most this many query pages for one answer; with a selective status
 /// filter it then returns what it found and a cursor, so one request never scans 60 days.
 const LIST_MAX_PAGES: usize = 10;
+
+/// The GSI1 sort-key range (ids) of a time window read newest first, up to and including the
+/// cursor `after` (which lay on the previous page; readers skip it). `None` if it is empty.
+fn id_range(
+    since: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
+    after: Option<String>,
+) -> Option<(String, String)> {
+    // Ids are ULIDs of any kind, so a time window is an id range.
+    let lower = MessageId::floor(since).to_string();
+    let mut upper = match until {
+        Some(until) => MessageId::ceil(until).to_string(),
+        None => ulid::Ulid(u128::MAX).to_string(),
+    };
+    if let Some(after) = after {
+        upper = upper.min(after);
+    }
+    (lower <= upper).then_some((lower, upper))
+}
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
@@ -263,9 +283,10 @@ impl DynamoStore {
         }
     }
 
-    /// Deletes one item found by the purge scan; true if it was a message.
+    /// Deletes one item found by the purge scan; true if it was a message or a reply.
     async fn purge_item(&self, key: Item, cutoff: DateTime<Utc>) -> PortResult<bool> {
-        let is_message = Read::new(&key, "item key").str(keys::SK)? == keys::SK_MESSAGE;
+        let sk = Read::new(&key, "item key").str(keys::SK)?;
+        let is_message = sk == keys::SK_MESSAGE || sk == keys::SK_REPLY;
         let mut e = Expr::default();
         // Conditional, so an item written since the scan is never deleted by mistake.
         let condition = format!("{} < {}", e.name("created_at"), e.value(s(stamp(cutoff))));
@@ -281,6 +302,77 @@ impl DynamoStore {
             .send()
             .await;
         Ok(conditional(deleted)?.is_some() && is_message)
+    }
+
+    /// One query page of a GSI1 partition, newest first, between two sort keys; and where the
+    /// next page would start.
+    async fn read_newest_first(
+        &self,
+        r: &NewestFirst<'_>,
+        start: Option<Item>,
+    ) -> PortResult<(Vec<Item>, Option<Item>)> {
+        let mut e = Expr::default();
+        let condition = format!(
+            "{} = {} AND {} BETWEEN {} AND {}",
+            e.name(keys::GSI1.pk),
+            e.value(s(r.pk.clone())),
+            e.name(keys::GSI1.sk),
+            e.value(s(r.lower)),
+            e.value(s(r.upper))
+        );
+        let filter = r
+            .status
+            .map(|st| format!("{} = {}", e.name("status"), e.value(s(st.as_str()))));
+        // Without a filter every item read is returned, so one more than a page, and the
+        // cursor (which the range includes), suffice.
+        let page_size = match r.status {
+            None => i32::try_from(r.limit + 2).ok(),
+            Some(_) => None,
+        };
+        let (names, values) = e.into_parts();
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1.name)
+            .key_condition_expression(condition)
+            .set_filter_expression(filter)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .scan_index_forward(false)
+            .set_limit(page_size)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
+    }
+
+    /// Points `LAST#<org>#<number>` at `m`, unless it already points at a newer message (sends
+    /// to one number may reach the carrier out of order). Best effort: the status move it
+    /// follows is written, and a missing pointer only costs a reply its `in_reply_to`.
+    async fn record_latest_sent(&self, m: &Message) {
+        let mut e = Expr::default();
+        let (pk, id) = (e.name(keys::PK), e.name("message_id"));
+        let new_id = e.value(s(m.id.to_string()));
+        let update = format!(
+            "SET {id} = {new_id}, {} = {}, {} = {}, {} = {}",
+            e.name("created_at"),
+            e.value(s(stamp(m.created_at))),
+            e.name("org_id"),
+            e.value(s(m.org_id.to_string())),
+            e.name(keys::EXPIRES_AT),
+            e.value(item::n(keys::expires_at(m.created_at))),
+        );
+        let spec = UpdateSpec {
+            update,
+            condition: format!("attribute_not_exists({pk}) OR {id} < {new_id}"),
+            expr: e,
+        };
+        let key = item::key(keys::latest_sent_pk(m.org_id, &m.to), keys::SK_LATEST_SENT);
+        if let Err(e) = self.update(key, spec, ReturnValue::None).await {
+            tracing::warn!(message_id = %m.id, error = %e, "latest-sent pointer not written");
+        }
     }
 
     async fn expire_one(&self, id: MessageId, sent_at: DateTime<Utc>) -> PortResult<bool> {
@@ -312,6 +404,17 @@ impl DynamoStore {
         let key = item::key(keys::message_pk(id), keys::SK_MESSAGE);
         Ok(self.update(key, spec, ReturnValue::None).await?.is_some())
     }
+}
+
+/// A newest-first read of one owner's part of GSI1 (`read_newest_first`).
+struct NewestFirst<'a> {
+    pk: String,
+    lower: &'a str,
+    upper: &'a str,
+    /// A filter on messages' status: pages then hold only the matches.
+    status: Option<Status>,
+    /// Items a page of the answer holds.
+    limit: usize,
 }
 
 /// How a transaction ended when DynamoDB answered.
@@ -545,11 +648,38 @@ fn message_id_of_key(item: &Item) -> PortResult<MessageId> {
 #[async_trait]
 impl Store for DynamoStore {
     async fn create_org(&self, org: &Org) -> PortResult<()> {
-        if self.put_new(item::org_item(org)).await? {
-            Ok(())
-        } else {
-            Err(PortError::Conflict(format!("practice {} exists", org.id)))
+        let exists = || PortError::Conflict(format!("practice {} exists", org.id));
+        let Some(number) = &org.reply_number else {
+            return match self.put_new(item::org_item(org)).await? {
+                true => Ok(()),
+                false => Err(exists()),
+            };
+        };
+        // The practice and the pointer from its reply number, both or neither: the pointer's
+        // condition keeps a reply number to one practice.
+        let items = vec![
+            self.put_new_in_transaction(item::org_item(org))?,
+            self.put_new_in_transaction(item::reply_number_item(org.id, number))?,
+        ];
+        match self.transact(items).await? {
+            Transacted::Written => Ok(()),
+            Transacted::Refused(flags) if flags.first() == Some(&true) => Err(exists()),
+            Transacted::Refused(_) => Err(PortError::Conflict(
+                "another practice has this reply number".into(),
+            )),
         }
+    }
+
+    async fn find_org_by_reply_number(&self, number: &PhoneNumber) -> PortResult<Option<Org>> {
+        let key = item::key(keys::reply_number_pk(number), keys::SK_REPLY_NUMBER);
+        let Some(pointer) = self.get(key).await? else {
+            return Ok(None);
+        };
+        let org = Read::new(&pointer, "reply number").str("org_id")?;
+        let org = OrgId::parse(org).map_err(|_| {
+            PortError::Corrupt("reply number attribute org_id: does not parse".into())
+        })?;
+        self.get_org(org).await
     }
 
     async fn get_org(&self, id: OrgId) -> PortResult<Option<Org>> {
@@ -692,59 +822,26 @@ impl Store for DynamoStore {
     }
 
     async fn list_messages(&self, org: OrgId, q: &ListQuery) -> PortResult<Page<Message>> {
-        // Ids are ULIDs, so the time window is a sort-key range on GSI1. The cursor `after`
-        // lies on the previous page; the range includes it and the loop skips it.
-        let lower = MessageId::floor(q.since).to_string();
-        let mut upper = match q.until {
-            Some(until) => MessageId::ceil(until).to_string(),
-            None => ulid::Ulid(u128::MAX).to_string(),
-        };
-        if let Some(after) = q.after {
-            upper = upper.min(after.to_string());
-        }
-        if lower > upper {
+        // The time window is a sort-key range on GSI1; the loop skips the cursor itself.
+        let Some((lower, upper)) = id_range(q.since, q.until, q.after.map(|a| a.to_string()))
+        else {
             return Ok(Page {
                 items: vec![],
                 next: None,
             });
-        }
+        };
+        let read = NewestFirst {
+            pk: keys::org_messages(org),
+            lower: &lower,
+            upper: &upper,
+            status: q.status,
+            limit: q.limit,
+        };
         let mut items = Vec::new();
         let mut start = None;
         for _ in 0..LIST_MAX_PAGES {
-            let mut e = Expr::default();
-            let condition = format!(
-                "{} = {} AND {} BETWEEN {} AND {}",
-                e.name(keys::GSI1.pk),
-                e.value(s(keys::org_messages(org))),
-                e.name(keys::GSI1.sk),
-                e.value(s(lower.clone())),
-                e.value(s(upper.clone()))
-            );
-            let filter = q
-                .status
-                .map(|st| format!("{} = {}", e.name("status"), e.value(s(st.as_str()))));
-            // Without a filter every item read is returned, so one more than a page suffices.
-            let page_size = match q.status {
-                None => i32::try_from(q.limit + 2).ok(),
-                Some(_) => None,
-            };
-            let (names, values) = e.into_parts();
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(keys::GSI1.name)
-                .key_condition_expression(condition)
-                .set_filter_expression(filter)
-                .set_expression_attribute_names(names)
-                .set_expression_attribute_values(values)
-                .scan_index_forward(false)
-                .set_limit(page_size)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for i in out.items.unwrap_or_default() {
+            let (page, last) = self.read_newest_first(&read, start).await?;
+            for i in page {
                 let m = item::message_from(&i)?;
                 if Some(m.id) == q.after {
                     continue;
@@ -756,7 +853,7 @@ impl Store for DynamoStore {
                     return Ok(Page { items, next });
                 }
             }
-            start = out.last_evaluated_key;
+            start = last;
             if start.is_none() {
                 return Ok(Page { items, next: None });
             }
@@ -767,6 +864,58 @@ impl Store for DynamoStore {
             None => None,
         };
         Ok(Page { items, next })
+    }
+
+    async fn latest_sent_to(
+        &self,
+        org: OrgId,
+        to: &PhoneNumber,
+        since: DateTime<Utc>,
+    ) -> PortResult<Option<MessageId>> {
+        let key = item::key(keys::latest_sent_pk(org, to), keys::SK_LATEST_SENT);
+        let Some(pointer) = self.get(key).await? else {
+            return Ok(None);
+        };
+        let id = Read::new(&pointer, "latest-sent pointer").message_id("message_id")?;
+        // TTL deletes the pointer days late; a message past the window is no answer.
+        Ok((id.created_at() >= since).then_some(id))
+    }
+
+    async fn insert_reply(&self, reply: &Reply) -> PortResult<bool> {
+        self.put_new(item::reply_item(reply)).await
+    }
+
+    async fn list_replies(&self, org: OrgId, q: &ReplyQuery) -> PortResult<Page<Reply, ReplyId>> {
+        let Some((lower, upper)) = id_range(q.since, q.until, q.after.map(|a| a.to_string()))
+        else {
+            return Ok(Page {
+                items: vec![],
+                next: None,
+            });
+        };
+        let read = NewestFirst {
+            pk: keys::org_replies(org),
+            lower: &lower,
+            upper: &upper,
+            status: None,
+            limit: q.limit,
+        };
+        let mut items = Vec::new();
+        let mut start = None;
+        // Without a filter a read returns a page and more, unless DynamoDB cut it short.
+        loop {
+            let (page, last) = self.read_newest_first(&read, start).await?;
+            for i in page {
+                let r = item::reply_from(&i)?;
+                if Some(r.id) != q.after {
+                    items.push(r);
+                }
+            }
+            start = last;
+            if items.len() > q.limit || start.is_none() {
+                return Ok(Page::from_overfetch(items, q.limit, |r| r.id));
+            }
+        }
     }
 
     /// History times never go backwards (as in the embedded store): an update expression
@@ -793,7 +942,12 @@ impl Store for DynamoStore {
                 .apply_once(&moved, &from, current.history.len())
                 .await?
             {
-                Applied::Written => return Ok(true),
+                Applied::Written => {
+                    if moved.to == Status::Sent {
+                        self.record_latest_sent(&current).await;
+                    }
+                    return Ok(true);
+                }
                 Applied::Refused => continue,
             }
         }

@@ -9,8 +9,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::message::{HistoryEntry, Message};
 use crate::domain::org::{EmailAddress, Org, OrgName};
+use crate::domain::reply::Reply;
 use crate::domain::{
-    Encoding, KeyId, MessageId, OrgId, PhoneNumber, Reason, Region, SenderId, Status,
+    Encoding, KeyId, MessageId, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId, Status,
 };
 use crate::ports::{IdempotencyRecord, PortError, PortResult};
 
@@ -175,6 +176,35 @@ pub fn carrier_ref_item(id: MessageId, carrier: &str, carrier_ref: &str) -> Item
     .0
 }
 
+/// The pointer item `REPLYNUM#<number>` → practice, written together with the practice.
+pub fn reply_number_item(org: OrgId, number: &PhoneNumber) -> Item {
+    Builder(key(keys::reply_number_pk(number), keys::SK_REPLY_NUMBER))
+        .str("org_id", org.to_string())
+        .0
+}
+
+/// A reply, in its practice's part of GSI1. `created_at` is when it was received (what the
+/// purge and TTL go by).
+pub fn reply_item(r: &Reply) -> Item {
+    Builder(key(
+        keys::reply_pk(&r.carrier, &r.carrier_ref),
+        keys::SK_REPLY,
+    ))
+    .str(keys::GSI1.pk, keys::org_replies(r.org_id))
+    .str(keys::GSI1.sk, r.id.to_string())
+    .str("id", r.id.to_string())
+    .str("org_id", r.org_id.to_string())
+    .str("from", r.from.as_str())
+    .str("to", r.to.as_str())
+    .str("text", &r.text)
+    .str("created_at", stamp(r.received_at))
+    .str("carrier", &r.carrier)
+    .str("carrier_ref", &r.carrier_ref)
+    .opt_str("in_reply_to", r.in_reply_to.map(|i| i.to_string()))
+    .set(keys::EXPIRES_AT, n(keys::expires_at(r.received_at)))
+    .0
+}
+
 /// Reads typed attributes of one item; `what` names the item kind in errors.
 pub struct Read<'a> {
     item: &'a Item,
@@ -256,6 +286,22 @@ pub fn org_from(item: &Item) -> PortResult<Org> {
         reply_number: r.opt_parsed("reply_number", |v| PhoneNumber::parse(v, Region::DE))?,
         activated_on: r.parsed("activated_on", |v| v.parse::<NaiveDate>())?,
         created_at: r.time("created_at")?,
+    })
+}
+
+pub fn reply_from(item: &Item) -> PortResult<Reply> {
+    let r = Read::new(item, "reply");
+    let number = |v: &str| PhoneNumber::parse(v, Region::DE);
+    Ok(Reply {
+        id: r.parsed("id", ReplyId::parse)?,
+        org_id: r.parsed("org_id", OrgId::parse)?,
+        from: r.parsed("from", number)?,
+        to: r.parsed("to", number)?,
+        text: r.str("text")?.to_owned(),
+        received_at: r.time("created_at")?,
+        carrier: r.str("carrier")?.to_owned(),
+        carrier_ref: r.str("carrier_ref")?.to_owned(),
+        in_reply_to: r.opt_parsed("in_reply_to", MessageId::parse)?,
     })
 }
 

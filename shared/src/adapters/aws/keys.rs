@@ -13,7 +13,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::domain::apikey::KeyHash;
 use crate::domain::message::RETENTION;
-use crate::domain::{KeyId, MessageId, OrgId};
+use crate::domain::{KeyId, MessageId, OrgId, PhoneNumber};
 use crate::ports::{PortError, PortResult};
 
 use super::dynamo::sdk_error;
@@ -63,6 +63,9 @@ pub const SK_KEY_ID: &str = "KEYID";
 pub const SK_IDEMPOTENCY: &str = "IDEM";
 pub const SK_MESSAGE: &str = "MSG";
 pub const SK_CARRIER_REF: &str = "CREF";
+pub const SK_REPLY_NUMBER: &str = "REPLYNUM";
+pub const SK_REPLY: &str = "REPLY";
+pub const SK_LATEST_SENT: &str = "LAST";
 
 pub fn org_pk(id: OrgId) -> String {
     format!("ORG#{id}")
@@ -106,6 +109,27 @@ pub fn org_messages(org: OrgId) -> String {
 /// compares them, so even a `#` could not make two references collide.
 pub fn carrier_ref_pk(carrier: &str, carrier_ref: &str) -> String {
     format!("CREF#{carrier}#{carrier_ref}")
+}
+
+/// The pointer from a reply number (E.164) to the one practice that has it.
+pub fn reply_number_pk(number: &PhoneNumber) -> String {
+    format!("REPLYNUM#{}", number.as_str())
+}
+
+/// A reply is keyed by the carrier's id for it, so storing it is one conditional put that a
+/// resent webhook fails. Carrier names never contain `#` (as for `CREF`).
+pub fn reply_pk(carrier: &str, carrier_ref: &str) -> String {
+    format!("REPLY#{carrier}#{carrier_ref}")
+}
+
+/// `GSI1PK` of a practice's replies; `GSI1SK` is the reply id.
+pub fn org_replies(org: OrgId) -> String {
+    format!("REPLIES#{org}")
+}
+
+/// The pointer to a practice's latest message handed to a carrier for one number.
+pub fn latest_sent_pk(org: OrgId, to: &PhoneNumber) -> String {
+    format!("LAST#{org}#{}", to.as_str())
 }
 
 /// Times are stored as RFC 3339 UTC with milliseconds: fixed width (for years 1000–9999), so

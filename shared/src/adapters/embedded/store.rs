@@ -11,10 +11,13 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::message::{HistoryEntry, Message, Transition};
 use crate::domain::org::Org;
+use crate::domain::reply::Reply;
 use crate::domain::status::EXPIRY;
-use crate::domain::{KeyId, MessageId, OrgId, PhoneNumber, Reason, Region, SenderId, Status};
+use crate::domain::{
+    KeyId, MessageId, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId, Status,
+};
 use crate::ports::{
-    IdempotencyClaim, IdempotencyRecord, ListQuery, Page, PortError, PortResult, Store,
+    IdempotencyClaim, IdempotencyRecord, ListQuery, Page, PortError, PortResult, ReplyQuery, Store,
 };
 
 const SCHEMA: &str = r#"
@@ -22,6 +25,10 @@ CREATE TABLE IF NOT EXISTS orgs (
     id TEXT PRIMARY KEY,
     doc TEXT NOT NULL
 );
+-- Inbound SMS find their practice by its reply number, which only one practice may have.
+CREATE UNIQUE INDEX IF NOT EXISTS orgs_by_reply_number
+    ON orgs (json_extract(doc, '$.reply_number'))
+    WHERE json_extract(doc, '$.reply_number') IS NOT NULL;
 CREATE TABLE IF NOT EXISTS api_keys (
     hash TEXT PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -60,10 +67,28 @@ CREATE UNIQUE INDEX IF NOT EXISTS messages_by_carrier_ref
     ON messages (carrier, carrier_ref) WHERE carrier_ref IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_open
     ON messages (status) WHERE status IN ('pending', 'queued', 'sent', 'buffered');
+-- What a reply answers: a practice's latest message to the patient's number.
+CREATE INDEX IF NOT EXISTS messages_by_recipient ON messages (org_id, to_number, id);
+CREATE TABLE IF NOT EXISTS replies (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    from_number TEXT NOT NULL,
+    to_number TEXT NOT NULL,
+    body TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    carrier TEXT NOT NULL,
+    carrier_ref TEXT NOT NULL,
+    in_reply_to TEXT,
+    UNIQUE (carrier, carrier_ref)
+);
+CREATE INDEX IF NOT EXISTS replies_by_org ON replies (org_id, id);
 "#;
 
 const MESSAGE_COLUMNS: &str = "id, org_id, to_number, sender, body, reference, encoding, \
      segments, status, reason, created_at, sent_at, carrier, carrier_ref, history";
+
+const REPLY_COLUMNS: &str =
+    "id, org_id, from_number, to_number, body, received_at, carrier, carrier_ref, in_reply_to";
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -171,7 +196,7 @@ impl MessageRow {
         Ok(Message {
             id: MessageId::parse(&self.id).map_err(corrupt("message id"))?,
             org_id: OrgId::parse(&self.org_id).map_err(corrupt("org id"))?,
-            to: PhoneNumber::parse(&self.to, Region::DE).map_err(corrupt("number"))?,
+            to: number(&self.to)?,
             sender: SenderId::parse(&self.sender).map_err(corrupt("sender"))?,
             text: self.body,
             reference: self.reference,
@@ -191,6 +216,75 @@ impl MessageRow {
             history: serde_json::from_str::<Vec<HistoryEntry>>(&self.history)
                 .map_err(corrupt("history"))?,
         })
+    }
+}
+
+fn number(v: &str) -> PortResult<PhoneNumber> {
+    // Stored numbers are E.164, so the region only matters for a corrupt value.
+    PhoneNumber::parse(v, Region::DE).map_err(corrupt("number"))
+}
+
+/// Raw columns of a reply row, parsed outside the row callback like [`MessageRow`].
+struct ReplyRow {
+    id: String,
+    org_id: String,
+    from: String,
+    to: String,
+    body: String,
+    received_at: i64,
+    carrier: String,
+    carrier_ref: String,
+    in_reply_to: Option<String>,
+}
+
+impl ReplyRow {
+    fn read(r: &Row<'_>) -> rusqlite::Result<ReplyRow> {
+        Ok(ReplyRow {
+            id: r.get(0)?,
+            org_id: r.get(1)?,
+            from: r.get(2)?,
+            to: r.get(3)?,
+            body: r.get(4)?,
+            received_at: r.get(5)?,
+            carrier: r.get(6)?,
+            carrier_ref: r.get(7)?,
+            in_reply_to: r.get(8)?,
+        })
+    }
+
+    fn parse(self) -> PortResult<Reply> {
+        Ok(Reply {
+            id: ReplyId::parse(&self.id).map_err(corrupt("reply id"))?,
+            org_id: OrgId::parse(&self.org_id).map_err(corrupt("org id"))?,
+            from: number(&self.from)?,
+            to: number(&self.to)?,
+            text: self.body,
+            received_at: from_ms(self.received_at)?,
+            carrier: self.carrier,
+            carrier_ref: self.carrier_ref,
+            in_reply_to: self
+                .in_reply_to
+                .map(|i| MessageId::parse(&i).map_err(corrupt("in_reply_to")))
+                .transpose()?,
+        })
+    }
+}
+
+/// The id range of a time window read newest first, continuing below `after` (exclusive
+/// upper bound). Ids are ULIDs of any kind, so a time window is an id range.
+fn id_window(
+    since: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
+    after: Option<String>,
+) -> (String, String) {
+    let lower = MessageId::floor(since).to_string();
+    // `until` is inclusive but the bound is exclusive; ceil() is the max id of that
+    // millisecond, which no random id reaches, so nothing is lost in practice.
+    let upper = MessageId::ceil(until.unwrap_or(DateTime::<Utc>::MAX_UTC)).to_string();
+    match after {
+        // `after` itself was on the previous page: step just below it.
+        Some(after) if after < upper => (lower, after),
+        _ => (lower, upper),
     }
 }
 
@@ -254,16 +348,45 @@ impl Store for SqliteStore {
         let id = org.id.to_string();
         let doc = serde_json::to_string(org).map_err(corrupt("org"))?;
         self.run(move |c| {
-            let n = c
+            let tx = c.transaction().map_err(db)?;
+            // Either unique constraint (id, reply number) makes this insert nothing.
+            let n = tx
                 .execute(
                     "INSERT INTO orgs (id, doc) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                     params![id, doc],
                 )
                 .map_err(db)?;
             if n == 0 {
-                return Err(PortError::Conflict(format!("practice {id} exists")));
+                let exists = tx
+                    .query_row("SELECT 1 FROM orgs WHERE id = ?1", [&id], |_| Ok(()))
+                    .optional()
+                    .map_err(db)?
+                    .is_some();
+                return Err(PortError::Conflict(if exists {
+                    format!("practice {id} exists")
+                } else {
+                    "another practice has this reply number".to_owned()
+                }));
             }
+            tx.commit().map_err(db)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn find_org_by_reply_number(&self, number: &PhoneNumber) -> PortResult<Option<Org>> {
+        let number = number.as_str().to_owned();
+        self.run(move |c| {
+            let doc: Option<String> = c
+                .query_row(
+                    "SELECT doc FROM orgs WHERE json_extract(doc, '$.reply_number') = ?1",
+                    [number],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db)?;
+            doc.map(|d| serde_json::from_str(&d).map_err(corrupt("org")))
+                .transpose()
         })
         .await
     }
@@ -474,20 +597,8 @@ impl Store for SqliteStore {
         let org = org.to_string();
         let q = q.clone();
         self.run(move |c| {
-            // Ids are ULIDs, so the time window is an id range on the (org_id, id) index.
-            let lower = MessageId::floor(q.since).to_string();
-            let mut upper = q
-                .until
-                .map(MessageId::ceil)
-                .unwrap_or(MessageId::ceil(DateTime::<Utc>::MAX_UTC))
-                .to_string();
-            if let Some(after) = q.after {
-                let after = after.to_string();
-                if after < upper {
-                    // `after` itself was on the previous page: step just below it.
-                    upper = after;
-                }
-            }
+            // The time window is an id range on the (org_id, id) index.
+            let (lower, upper) = id_window(q.since, q.until, q.after.map(|a| a.to_string()));
             let status_clause = match q.status {
                 Some(s) => format!("AND status = '{}'", s.as_str()),
                 None => String::new(),
@@ -497,16 +608,86 @@ impl Store for SqliteStore {
                  AND id < ?3 {status_clause} ORDER BY id DESC LIMIT ?4"
             );
             let fetch = (q.limit + 1) as i64;
-            let mut items = query_messages(c, &sql, &[&org, &lower, &upper, &fetch])?;
-            // `until` is inclusive but the bound is exclusive; ceil() is the max id of that
-            // millisecond, which no random id reaches, so nothing is lost in practice.
-            let next = if items.len() > q.limit {
-                items.truncate(q.limit);
-                items.last().map(|m| m.id)
-            } else {
-                None
-            };
-            Ok(Page { items, next })
+            let items = query_messages(c, &sql, &[&org, &lower, &upper, &fetch])?;
+            Ok(Page::from_overfetch(items, q.limit, |m| m.id))
+        })
+        .await
+    }
+
+    async fn latest_sent_to(
+        &self,
+        org: OrgId,
+        to: &PhoneNumber,
+        since: DateTime<Utc>,
+    ) -> PortResult<Option<MessageId>> {
+        let (org, to) = (org.to_string(), to.as_str().to_owned());
+        let lower = MessageId::floor(since).to_string();
+        self.run(move |c| {
+            let id: Option<String> = c
+                .prepare_cached(
+                    "SELECT id FROM messages WHERE org_id = ?1 AND to_number = ?2 AND id >= ?3 \
+                     AND sent_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+                )
+                .map_err(db)?
+                .query_row(params![org, to, lower], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            id.map(|i| MessageId::parse(&i).map_err(corrupt("message id")))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn insert_reply(&self, reply: &Reply) -> PortResult<bool> {
+        let r = reply.clone();
+        self.run(move |c| {
+            let n = c
+                .prepare_cached(&format!(
+                    "INSERT INTO replies ({REPLY_COLUMNS}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING"
+                ))
+                .map_err(db)?
+                .execute(params![
+                    r.id.to_string(),
+                    r.org_id.to_string(),
+                    r.from.as_str(),
+                    r.to.as_str(),
+                    r.text,
+                    ms(r.received_at),
+                    r.carrier,
+                    r.carrier_ref,
+                    r.in_reply_to.map(|i| i.to_string()),
+                ])
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn list_replies(&self, org: OrgId, q: &ReplyQuery) -> PortResult<Page<Reply, ReplyId>> {
+        let org = org.to_string();
+        let q = q.clone();
+        self.run(move |c| {
+            let (lower, upper) = id_window(q.since, q.until, q.after.map(|a| a.to_string()));
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {REPLY_COLUMNS} FROM replies WHERE org_id = ?1 AND id >= ?2 \
+                     AND id < ?3 ORDER BY id DESC LIMIT ?4"
+                ))
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(
+                    params![org, lower, upper, (q.limit + 1) as i64],
+                    ReplyRow::read,
+                )
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            let items = rows
+                .into_iter()
+                .map(ReplyRow::parse)
+                .collect::<PortResult<Vec<_>>>()?;
+            Ok(Page::from_overfetch(items, q.limit, |r| r.id))
         })
         .await
     }
@@ -656,13 +837,16 @@ impl Store for SqliteStore {
             let n = tx
                 .execute("DELETE FROM messages WHERE created_at < ?1", [ms(cutoff)])
                 .map_err(db)?;
+            let replies = tx
+                .execute("DELETE FROM replies WHERE received_at < ?1", [ms(cutoff)])
+                .map_err(db)?;
             tx.execute(
                 "DELETE FROM idempotency_keys WHERE created_at < ?1",
                 [ms(cutoff)],
             )
             .map_err(db)?;
             tx.commit().map_err(db)?;
-            Ok(n)
+            Ok(n + replies)
         })
         .await
     }
