@@ -63,48 +63,10 @@ impl AwsPorts {
 /// The shared SDK configuration: region, credentials and endpoint from the environment, so
 /// `AWS_ENDPOINT_URL` points every client at an emulator (moto, LocalStack) without code.
 /// Load it once per process and build every client from it.
-///
-/// The HTTPS client is the SDK's default, except that it loads the system's root certificates
-/// on the first request instead of when a client is built (see [`DeferredTls`]): a Lambda's
-/// init stays free of file and network work.
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .load()
-        .await;
-    match config.http_client() {
-        Some(inner) => config
-            .into_builder()
-            .http_client(DeferredTls { inner })
-            .build(),
-        None => config,
-    }
-}
-
-/// The SDK's HTTPS client, minus its start-up work. The default client builds its TLS
-/// connector, reading every root certificate of the system (`/etc/ssl/certs`: ~150 files,
-/// about 8 ms, most of a function's cold start), in `validate_base_client_config`, i.e. when
-/// each service client is built. This wrapper leaves that hook out, so the connector is built
-/// by `http_connector` when the first request needs it, and is then cached by the inner client
-/// as before.
-#[derive(Debug)]
-struct DeferredTls {
-    inner: aws_smithy_runtime_api::client::http::SharedHttpClient,
-}
-
-impl aws_smithy_runtime_api::client::http::HttpClient for DeferredTls {
-    fn http_connector(
-        &self,
-        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
-        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
-    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
-        self.inner.http_connector(settings, components)
-    }
-
-    fn connector_metadata(
-        &self,
-    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
-        self.inner.connector_metadata()
-    }
+        .await
 }
 
 /// The S3 client for `config`. With an endpoint override (`AWS_ENDPOINT_URL` or
