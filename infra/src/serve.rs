@@ -115,12 +115,8 @@ struct Opened {
 /// The sim carrier of this stack: it keeps its log in the data directory and reports to this
 /// stack's own webhook, on either backend.
 fn sim_carrier(dir: &Path, base_url: &str, secrets: &LocalSecrets) -> anyhow::Result<SimCarrier> {
-    SimCarrier::new(
-        &dir.join("sim"),
-        format!("{base_url}/webhooks/sim/dlr"),
-        secrets.sim_token.clone(),
-    )
-    .with_context(|| format!("cannot open the sim carrier in {}", dir.display()))
+    SimCarrier::for_stack(dir, base_url, &secrets.sim_token)
+        .with_context(|| format!("cannot open the sim carrier in {}", dir.display()))
 }
 
 async fn open_backend(
@@ -166,12 +162,6 @@ async fn open_backend(
     }
 }
 
-/// Accepts `hooks` too, replacing any of the same carrier name.
-fn add_webhooks(svc: &mut Services, hooks: Arc<dyn CarrierWebhooks>) {
-    svc.webhooks.retain(|w| w.name() != hooks.name());
-    svc.webhooks.push(hooks);
-}
-
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // A carrier that cannot be configured stops serve before anything is opened or sent.
     if args.fallback_carrier == Some(args.carrier) {
@@ -206,7 +196,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let mut take = |built: Built| -> Arc<dyn Carrier> {
         match built {
             Some((carrier, hooks)) => {
-                add_webhooks(&mut svc, hooks);
+                svc.accept_webhooks(hooks);
                 carrier
             }
             None => sim_as_carrier.clone(),

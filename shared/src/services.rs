@@ -49,4 +49,10 @@ impl Services {
     pub fn webhooks_for(&self, carrier: &str) -> Option<&Arc<dyn CarrierWebhooks>> {
         self.webhooks.iter().find(|w| w.name() == carrier)
     }
+
+    /// Accepts `hooks` too, replacing any of the same carrier name.
+    pub fn accept_webhooks(&mut self, hooks: Arc<dyn CarrierWebhooks>) {
+        self.webhooks.retain(|w| w.name() != hooks.name());
+        self.webhooks.push(hooks);
+    }
 }

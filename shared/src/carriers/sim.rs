@@ -114,6 +114,16 @@ pub struct SimCarrier {
 }
 
 impl SimCarrier {
+    /// The sim of a local stack: its log in `<data_dir>/sim`, its reports posted to the stack's
+    /// own webhook at `base_url`.
+    pub fn for_stack(data_dir: &Path, base_url: &str, token: &str) -> std::io::Result<SimCarrier> {
+        SimCarrier::new(
+            &data_dir.join("sim"),
+            format!("{base_url}/webhooks/sim/dlr"),
+            token.to_owned(),
+        )
+    }
+
     /// `dir` gets `submissions.jsonl`; reports are posted to `webhook_url` with `token`.
     pub fn new(dir: &Path, webhook_url: String, token: String) -> std::io::Result<SimCarrier> {
         std::fs::create_dir_all(dir)?;

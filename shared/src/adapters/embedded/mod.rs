@@ -14,9 +14,8 @@ pub use store::SqliteStore;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::carriers::CarrierWebhooks;
 use crate::carriers::sim::{SimCarrier, SimWebhooks};
-use crate::ports::{Carrier, PortError, PortResult, SystemClock};
+use crate::ports::{PortError, PortResult, SystemClock};
 use crate::services::{Services, Settings};
 
 /// Everything the local stack runs on, wired together: the services the handlers use, the
@@ -40,12 +39,8 @@ impl LocalBackend {
         let store = SqliteStore::open(&dir.join("praxis.sqlite3"))?;
         let (queue, jobs) = channel_queue();
         let sim = Arc::new(
-            SimCarrier::new(
-                &dir.join("sim"),
-                format!("{base_url}/webhooks/sim/dlr"),
-                sim_token.to_owned(),
-            )
-            .map_err(|e| PortError::Unavailable(format!("sim carrier: {e}")))?,
+            SimCarrier::for_stack(dir, base_url, sim_token)
+                .map_err(|e| PortError::Unavailable(format!("sim carrier: {e}")))?,
         );
         let blobs = FileBlobs::new(dir.join("blobs"), base_url, blob_key.to_vec())?;
         let services = Services {
@@ -67,30 +62,5 @@ impl LocalBackend {
             sim,
             blobs,
         })
-    }
-
-    /// Sends through `carrier` instead of the sim, and accepts its `webhooks` beside the sim's
-    /// (the sim keeps reporting what it took before a restart).
-    pub fn with_carrier(
-        self,
-        carrier: Arc<dyn Carrier>,
-        webhooks: Arc<dyn CarrierWebhooks>,
-    ) -> LocalBackend {
-        self.sending_through(carrier).with_webhooks(webhooks)
-    }
-
-    /// Sends through `carrier` (e.g. a failover over several) instead of the sim.
-    pub fn sending_through(mut self, carrier: Arc<dyn Carrier>) -> LocalBackend {
-        self.services.carrier = carrier;
-        self
-    }
-
-    /// Accepts `webhooks` too, replacing any of the same carrier name.
-    pub fn with_webhooks(mut self, webhooks: Arc<dyn CarrierWebhooks>) -> LocalBackend {
-        self.services
-            .webhooks
-            .retain(|w| w.name() != webhooks.name());
-        self.services.webhooks.push(webhooks);
-        self
     }
 }
