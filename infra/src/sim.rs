@@ -58,7 +58,8 @@ pub async fn run(cmd: SimCommand) -> anyhow::Result<()> {
         format!("http://{}", a.addr)
     };
     let url = format!("{base}/webhooks/sim/inbound");
-    let res = reqwest::Client::new()
+    let res = praxis_shared::http::client_builder()
+        .build()?
         .post(&url)
         .bearer_auth(token)
         .json(&sms)

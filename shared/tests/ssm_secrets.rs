@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_ssm::types::ParameterType;
 use chrono::Utc;
 use loopback::{Loopback, Reply};
-use praxis_shared::bootstrap::services_from;
+use praxis_shared::bootstrap::Wiring;
 use praxis_shared::carriers::seven;
 use praxis_shared::carriers::{WebhookError, WebhookRequest};
 use praxis_shared::domain::{MessageId, PhoneNumber, Region, SenderId};
@@ -110,9 +110,11 @@ async fn seven_sends_and_verifies_with_the_secrets_stored_in_ssm() {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    let svc = services_from(|name| env.get(name).cloned())
+    let svc = Wiring::from_lookup(move |name| env.get(name).cloned())
         .await
-        .expect("services");
+        .and_then(|w| w.with_carrier()?.with_webhooks())
+        .expect("services")
+        .build();
 
     // Sending uses the API key from SSM.
     let to = PhoneNumber::parse("+4917612345678", Region::DE).expect("number");

@@ -177,7 +177,7 @@ async fn run() -> Res<()> {
         .unwrap_or(10_000);
     let batches = total.div_ceil(BATCH);
     let server = Server::start()?;
-    let http = reqwest::Client::builder()
+    let http = praxis_shared::http::client_builder()
         .timeout(Duration::from_secs(60))
         .build()?;
     let bodies: Vec<Vec<u8>> = (0..batches)

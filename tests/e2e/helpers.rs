@@ -166,7 +166,7 @@ impl Stack {
         let tmp = tempfile::tempdir().expect("temp dir");
         let (child, url, key) = spawn(tmp.path(), &extra);
         let key = key.expect("a fresh data dir prints the demo practice");
-        let http = reqwest::Client::builder()
+        let http = praxis_shared::http::client_builder()
             .timeout(Duration::from_secs(30) * patience())
             .build()
             .expect("http client");

@@ -3,12 +3,15 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use praxis_shared::bootstrap::Wiring;
+
 use lambda_http::{Error, Request, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     praxis_shared::telemetry::init(true);
-    let svc = Arc::new(praxis_shared::bootstrap::lambda_services().await?);
+    // Only what this function uses (the store and the queue): the rest is not linked in.
+    let svc = Arc::new(Wiring::from_env().await?.with_queue()?.build());
     run(service_fn(move |req: Request| {
         let svc = svc.clone();
         async move { Ok::<_, Infallible>(praxis_api::handle(&svc, req).await) }

@@ -24,7 +24,7 @@ pub(crate) fn api_url(configured: Option<String>, default: &str) -> Result<Strin
 
 /// The HTTP client of one carrier adapter (and so one connection pool for the process).
 pub(crate) fn client(timeouts: Timeouts) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
+    crate::http::client_builder()
         .connect_timeout(timeouts.connect)
         .timeout(timeouts.request)
         .pool_idle_timeout(Duration::from_secs(60))

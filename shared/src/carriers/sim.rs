@@ -137,7 +137,7 @@ impl SimCarrier {
         let mut acked = open(ACKED)?;
         end_torn_line(&dir.join(SUBMISSIONS), &mut submissions)?;
         end_torn_line(&dir.join(ACKED), &mut acked)?;
-        let http = reqwest::Client::builder()
+        let http = crate::http::client_builder()
             .timeout(Duration::from_secs(10))
             .pool_max_idle_per_host(64)
             .build()

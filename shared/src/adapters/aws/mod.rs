@@ -63,10 +63,51 @@ impl AwsPorts {
 /// The shared SDK configuration: region, credentials and endpoint from the environment, so
 /// `AWS_ENDPOINT_URL` points every client at an emulator (moto, LocalStack) without code.
 /// Load it once per process and build every client from it.
+///
+/// Every client of it, the credential providers' own included, uses [`https_client`]: rustls
+/// on ring, with the root certificates loaded on the first request. With the SDK's default
+/// client they were loaded when each client was built (`/etc/ssl/certs`: ~150 files read, most
+/// of a Lambda function's cold start).
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https_client())
         .load()
         .await
+}
+
+/// The HTTPS client of the AWS SDK clients (see [`sdk_config`]).
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let inner = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    aws_smithy_runtime_api::client::http::SharedHttpClient::new(DeferredTls { inner })
+}
+
+/// The smithy HTTPS client, minus its start-up work: it builds its TLS connector, reading the
+/// system's root certificates, in `validate_base_client_config`, "at client initialization time
+/// instead of upon first request". This wrapper leaves that hook at its default (nothing), so
+/// the connector is built by `http_connector` when the first request needs it, and cached by
+/// the inner client from then on.
+#[derive(Debug)]
+struct DeferredTls {
+    inner: aws_smithy_runtime_api::client::http::SharedHttpClient,
+}
+
+impl aws_smithy_runtime_api::client::http::HttpClient for DeferredTls {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        self.inner.http_connector(settings, components)
+    }
+
+    fn connector_metadata(
+        &self,
+    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.inner.connector_metadata()
+    }
 }
 
 /// The S3 client for `config`. With an endpoint override (`AWS_ENDPOINT_URL` or
