@@ -206,7 +206,11 @@ async fn ses_sends_from_a_verified_sender_only() {
     mailer.send("invoice-1", &mail).await.expect("send");
 
     // moto keeps sent mails as `ses.Message` models, exposed on its data endpoint.
-    let data: serde_json::Value = reqwest::get(format!("{}/moto-api/data.json", endpoint()))
+    let data: serde_json::Value = praxis_shared::http::client_builder()
+        .build()
+        .expect("client")
+        .get(format!("{}/moto-api/data.json", endpoint()))
+        .send()
         .await
         .expect("data.json")
         .json()
@@ -305,7 +309,13 @@ async fn s3_blobs_are_private_encrypted_and_presigned() {
         .expect("presign");
     assert!(url.contains("X-Amz-Expires=900"), "{url}");
     assert!(url.contains(&format!("/{bucket}/")), "path style: {url}");
-    let fetched = reqwest::get(&url).await.expect("fetch presigned");
+    let fetched = praxis_shared::http::client_builder()
+        .build()
+        .expect("client")
+        .get(&url)
+        .send()
+        .await
+        .expect("fetch presigned");
     assert!(fetched.status().is_success(), "{}", fetched.status());
     assert_eq!(fetched.bytes().await.expect("bytes").to_vec(), pdf);
 

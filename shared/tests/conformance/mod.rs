@@ -654,6 +654,123 @@ pub async fn latest_sent_to_is_the_newest_message_handed_to_a_carrier(store: &dy
     );
 }
 
+pub async fn writes_to_an_unknown_message_create_nothing(store: &dyn Store) {
+    let id = MessageId::new(t0());
+    let later = t0() + Duration::seconds(60);
+    assert!(
+        store
+            .claim_for_dispatch(id, t0(), later)
+            .await
+            .expect("claim")
+            .is_none()
+    );
+    assert!(
+        !store
+            .apply(&Transition::new(id, Status::Delivered, t0()))
+            .await
+            .expect("apply")
+    );
+    store.release_claim(id).await.expect("release");
+    // Nothing half-written either: a partial item would read back as corrupt, not absent.
+    assert_eq!(store.get_message(id).await.expect("get"), None);
+    assert!(!store.unfinished().await.expect("unfinished").contains(&id));
+}
+
+pub async fn get_messages_answers_in_request_order_across_batches(store: &dyn Store) {
+    let org = OrgId::new(t0());
+    // More than one DynamoDB BatchGetItem (100 keys each), a duplicate and an unknown id.
+    let messages: Vec<_> = (0..130)
+        .map(|i| message(org, t0() + Duration::seconds(i), "5678"))
+        .collect();
+    assert_eq!(store.insert_messages(&messages).await.expect("insert"), 130);
+    let mut ids: Vec<MessageId> = messages.iter().rev().map(|m| m.id).collect();
+    ids.push(messages[0].id);
+    let unknown = MessageId::new(t0() + Duration::days(1));
+    let mut asked = ids.clone();
+    asked.insert(7, unknown);
+    let got: Vec<MessageId> = store
+        .get_messages(&asked)
+        .await
+        .expect("get")
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(got, ids);
+}
+
+pub async fn a_carrier_reference_belongs_to_one_message_and_a_late_sent_changes_nothing(
+    store: &dyn Store,
+) {
+    let org = OrgId::new(t0());
+    let a = message(org, t0(), "5678");
+    let b = message(org, t0(), "5678");
+    store
+        .insert_messages(&[a.clone(), b.clone()])
+        .await
+        .expect("insert");
+    let sent = |id, r: &str| Transition::new(id, Status::Sent, t0()).with_carrier("sim", r);
+    assert!(store.apply(&sent(a.id, "r-1")).await.expect("sent"));
+    // The same move again (a retried dispatch) changes nothing, and the second reference is
+    // not recorded.
+    assert!(!store.apply(&sent(a.id, "r-2")).await.expect("late sent"));
+    assert_eq!(
+        store.find_by_carrier_ref("sim", "r-2").await.expect("find"),
+        None
+    );
+    // Another message claiming a recorded reference is refused and stays as it was.
+    assert!(matches!(
+        store.apply(&sent(b.id, "r-1")).await,
+        Err(PortError::Conflict(_))
+    ));
+    assert_eq!(stored(store, b.id).await.status, Status::Pending);
+    assert_eq!(
+        store.find_by_carrier_ref("sim", "r-1").await.expect("find"),
+        Some(a.id)
+    );
+}
+
+pub async fn an_api_key_stored_twice_conflicts(store: &dyn Store) {
+    let key = ApiKey::generate();
+    let rec = ApiKeyRecord {
+        id: KeyId::new(t0()),
+        org_id: OrgId::new(t0()),
+        hash: key.hash(),
+        hint: key.hint(),
+        created_at: t0(),
+        revoked_at: None,
+    };
+    store.put_api_key(&rec).await.expect("put");
+    assert!(matches!(
+        store.put_api_key(&rec).await,
+        Err(PortError::Conflict(_))
+    ));
+}
+
+pub async fn an_idempotency_key_past_retention_is_claimed_afresh(store: &dyn Store) {
+    let old = IdempotencyRecord {
+        org_id: OrgId::new(t0()),
+        key: "k".into(),
+        fingerprint: "f1".into(),
+        created_at: t0(),
+    };
+    store.claim_idempotency_key(&old).await.expect("claim");
+    // Not deleted yet (DynamoDB's TTL lags, the embedded purge runs daily), but 60 days on it
+    // no longer counts.
+    let new = IdempotencyRecord {
+        fingerprint: "f2".into(),
+        created_at: t0() + Duration::days(61),
+        ..old.clone()
+    };
+    assert_eq!(
+        store.claim_idempotency_key(&new).await.expect("claim"),
+        IdempotencyClaim::Fresh
+    );
+    assert_eq!(
+        store.claim_idempotency_key(&old).await.expect("claim"),
+        IdempotencyClaim::Seen(new)
+    );
+}
+
 /// Instantiates every conformance test for one backend. `$make` is an async expression that
 /// yields a fresh store (boxed as `Box<dyn Store>`), evaluated inside each test.
 #[macro_export]
@@ -677,6 +794,11 @@ macro_rules! conformance_suite {
             replies_are_listed_newest_first_paginated_per_practice,
             replies_past_retention_are_not_listed_and_are_purged,
             latest_sent_to_is_the_newest_message_handed_to_a_carrier,
+            writes_to_an_unknown_message_create_nothing,
+            get_messages_answers_in_request_order_across_batches,
+            a_carrier_reference_belongs_to_one_message_and_a_late_sent_changes_nothing,
+            an_api_key_stored_twice_conflicts,
+            an_idempotency_key_past_retention_is_claimed_afresh,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
-use crate::domain::message::{HistoryEntry, Message, Transition};
+use crate::domain::message::{HistoryEntry, Message, RETENTION, Transition};
 use crate::domain::org::Org;
 use crate::domain::reply::Reply;
 use crate::domain::status::EXPIRY;
@@ -131,6 +131,18 @@ impl SqliteStore {
 
 fn db(e: rusqlite::Error) -> PortError {
     PortError::Unavailable(format!("sqlite: {e}"))
+}
+
+/// A write's error: a broken uniqueness rule (an API key hash stored twice, a carrier
+/// reference already taken by another message) is a conflict, as DynamoDB's failed condition
+/// is; anything else is the database's.
+fn conflict_or_db(what: &'static str) -> impl Fn(rusqlite::Error) -> PortError {
+    move |e| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ConstraintViolation) => {
+            PortError::Conflict(format!("{what} already exists"))
+        }
+        _ => db(e),
+    }
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {
@@ -434,7 +446,7 @@ impl Store for SqliteStore {
                     k.revoked_at.map(ms)
                 ],
             )
-            .map_err(db)?;
+            .map_err(conflict_or_db("API key"))?;
             Ok(())
         })
         .await
@@ -498,9 +510,19 @@ impl Store for SqliteStore {
             let tx = c.transaction().map_err(db)?;
             let n = tx
                 .execute(
+                    // A record past retention counts as gone (the daily purge may not have run
+                    // yet): it is claimed afresh, as on DynamoDB.
                     "INSERT INTO idempotency_keys (org_id, key, fingerprint, created_at) \
-                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-                    params![r.org_id.to_string(), r.key, r.fingerprint, ms(r.created_at)],
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (org_id, key) DO UPDATE \
+                     SET fingerprint = excluded.fingerprint, created_at = excluded.created_at \
+                     WHERE idempotency_keys.created_at < ?5",
+                    params![
+                        r.org_id.to_string(),
+                        r.key,
+                        r.fingerprint,
+                        ms(r.created_at),
+                        ms(r.created_at - RETENTION)
+                    ],
                 )
                 .map_err(db)?;
             let claim = if n == 1 {
@@ -725,7 +747,7 @@ impl Store for SqliteStore {
                     carrier,
                     carrier_ref,
                 ])
-                .map_err(db)?;
+                .map_err(conflict_or_db("carrier reference"))?;
             Ok(n == 1)
         })
         .await
