@@ -13,8 +13,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveStatus};
 use chrono::{DateTime, Duration, Utc};
 use praxis_shared::adapters::aws::{DynamoStore, create_table, sdk_config};
 use praxis_shared::domain::message::Transition;
-use praxis_shared::domain::{MessageId, OrgId, Status};
-use praxis_shared::ports::{IdempotencyClaim, IdempotencyRecord, PortError, Store};
+use praxis_shared::domain::{OrgId, Status};
+use praxis_shared::ports::{IdempotencyRecord, PortError, Store};
 
 use conformance::{message, reply, t0};
 
