@@ -2,23 +2,66 @@
 //! terminal. Always to stderr, so stdout stays free for script output. Never log a number or
 //! a text in clear: use `PhoneNumber::masked` and message ids.
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// The variable that sets what is logged: a level (`info`, the default; `debug`, ...) or
+/// targets with levels, `praxis_shared=debug,info`.
+pub const ENV_LOG: &str = "PRAXIS_SMS_LOG";
 
 pub fn init(json: bool) {
-    let filter = EnvFilter::try_from_env("PRAXIS_SMS_LOG")
-        .or_else(|_| EnvFilter::try_new("info"))
-        .unwrap_or_default();
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let (filter, invalid) = filter(std::env::var(ENV_LOG).ok().as_deref());
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let registry = tracing_subscriber::registry().with(filter);
     // A second init (tests) is harmless: the first subscriber stays.
     let _ = if json {
-        builder
-            .json()
-            .with_current_span(false)
-            .without_time()
+        registry
+            .with(fmt.json().with_current_span(false).without_time())
             .try_init()
     } else {
-        builder.with_target(false).try_init()
+        registry.with(fmt.with_target(false)).try_init()
     };
+    if let Some(value) = invalid {
+        tracing::warn!(
+            value,
+            "{ENV_LOG} is neither a level nor a list of target=level; logging at info"
+        );
+    }
+}
+
+/// The filter `value` of [`ENV_LOG`] asks for: a `Targets` list, not `EnvFilter`, whose
+/// regex matching of span fields would add ~0.1 MB to every Lambda binary for nothing we use;
+/// `info` when unset or invalid, and then the invalid value, to report.
+fn filter(value: Option<&str>) -> (Targets, Option<String>) {
+    let info = Targets::new().with_default(LevelFilter::INFO);
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => (info, None),
+        Some(v) => match v.parse::<Targets>() {
+            Ok(t) => (t, None),
+            Err(_) => (info, Some(v.to_owned())),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing::Level;
+
+    #[test]
+    fn the_log_filter_reads_levels_and_targets_and_falls_back_to_info() {
+        let (f, bad) = filter(None);
+        assert!(f.would_enable("praxis_api", &Level::INFO) && bad.is_none());
+        assert!(!f.would_enable("praxis_api", &Level::DEBUG));
+        let (f, _) = filter(Some("debug"));
+        assert!(f.would_enable("aws_config", &Level::DEBUG));
+        let (f, _) = filter(Some("praxis_shared=debug,warn"));
+        assert!(f.would_enable("praxis_shared::carriers", &Level::DEBUG));
+        assert!(!f.would_enable("aws_config", &Level::INFO));
+        assert!(f.would_enable("aws_config", &Level::WARN));
+        let (f, bad) = filter(Some("praxis_api=loudest"));
+        assert_eq!(bad.as_deref(), Some("praxis_api=loudest"));
+        assert!(f.would_enable("praxis_api", &Level::INFO));
+    }
 }

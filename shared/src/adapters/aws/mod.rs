@@ -68,11 +68,32 @@ impl AwsPorts {
 /// on ring, with the root certificates loaded on the first request. With the SDK's default
 /// client they were loaded when each client was built (`/etc/ssl/certs`: ~150 files read, most
 /// of a Lambda function's cold start).
+///
+/// Where the environment has the region and the keys (Lambda always: `AWS_REGION` and the
+/// role's session keys), they are taken from it directly instead of through the default
+/// provider chains, which would otherwise build an STS client (web identity) and an IMDS
+/// client, each parsing its endpoint partitions, at every cold start, only to find the
+/// environment's values first.
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(https_client())
-        .load()
-        .await
+    use aws_config::environment::{
+        EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
+    };
+    let set = |names: &[&str]| {
+        names
+            .iter()
+            .any(|n| std::env::var_os(n).is_some_and(|v| !v.is_empty()))
+    };
+    let mut loader =
+        aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client());
+    if set(&["AWS_REGION", "AWS_DEFAULT_REGION"]) {
+        loader = loader.region(EnvironmentVariableRegionProvider::new());
+    }
+    if set(&["AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY"])
+        && set(&["AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY"])
+    {
+        loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+    }
+    loader.load().await
 }
 
 /// The HTTPS client of the AWS SDK clients (see [`sdk_config`]).
