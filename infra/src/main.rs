@@ -77,7 +77,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    praxis_shared::telemetry::init(false);
+    praxis_shared::telemetry::init_terminal();
     let result = match cli.command {
         Command::Serve(args) => serve::run(args).await,
         Command::Org(cmd) => admin::org(cmd).await,

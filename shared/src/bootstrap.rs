@@ -177,9 +177,7 @@ impl Wiring {
     fn ssm(&mut self) -> crate::adapters::aws::SsmParameters {
         let config = &self.config;
         self.ssm
-            .get_or_insert_with(|| {
-                crate::adapters::aws::SsmParameters::new(aws_sdk_ssm::Client::new(config))
-            })
+            .get_or_insert_with(|| crate::adapters::aws::SsmParameters::new(config))
             .clone()
     }
 }

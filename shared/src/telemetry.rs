@@ -10,18 +10,38 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// targets with levels, `praxis_shared=debug,info`.
 pub const ENV_LOG: &str = "PRAXIS_SMS_LOG";
 
-pub fn init(json: bool) {
+/// For Lambda: one JSON object per line (CloudWatch Logs parses them), no timestamps
+/// (CloudWatch adds its own). Separate from [`init_terminal`] so that a Lambda binary does not
+/// link the human-readable formatter.
+pub fn init_json() {
     let (filter, invalid) = filter(std::env::var(ENV_LOG).ok().as_deref());
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
-    let registry = tracing_subscriber::registry().with(filter);
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .json()
+        .with_current_span(false)
+        .without_time();
     // A second init (tests) is harmless: the first subscriber stays.
-    let _ = if json {
-        registry
-            .with(fmt.json().with_current_span(false).without_time())
-            .try_init()
-    } else {
-        registry.with(fmt.with_target(false)).try_init()
-    };
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
+        .try_init();
+    report(invalid);
+}
+
+/// For the command line: readable lines, coloured on a terminal.
+pub fn init_terminal() {
+    let (filter, invalid) = filter(std::env::var(ENV_LOG).ok().as_deref());
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
+        .try_init();
+    report(invalid);
+}
+
+fn report(invalid: Option<String>) {
     if let Some(value) = invalid {
         tracing::warn!(
             value,

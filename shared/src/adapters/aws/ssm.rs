@@ -3,6 +3,7 @@
 //! during a Lambda's init.
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata};
@@ -12,14 +13,25 @@ use crate::carriers::lazy::LoadError;
 /// GetParameters takes at most 10 names.
 const MAX_NAMES: usize = 10;
 
+/// The SSM client is built on the first fetch, not with this: a process fetches its secrets
+/// once, if ever (the `api` function never does), so building the client (and parsing its
+/// endpoint partitions) at every cold start would be init time spent for nothing.
 #[derive(Debug, Clone)]
 pub struct SsmParameters {
-    client: Client,
+    config: aws_config::SdkConfig,
+    client: Arc<OnceLock<Client>>,
 }
 
 impl SsmParameters {
-    pub fn new(client: Client) -> SsmParameters {
-        SsmParameters { client }
+    pub fn new(config: &aws_config::SdkConfig) -> SsmParameters {
+        SsmParameters {
+            config: config.clone(),
+            client: Arc::new(OnceLock::new()),
+        }
+    }
+
+    fn client(&self) -> &Client {
+        self.client.get_or_init(|| Client::new(&self.config))
     }
 
     /// The decrypted values of `names`, by name. A name SSM does not have is
@@ -28,7 +40,7 @@ impl SsmParameters {
         let mut values = HashMap::with_capacity(names.len());
         for chunk in names.chunks(MAX_NAMES) {
             let out = self
-                .client
+                .client()
                 .get_parameters()
                 .set_names(Some(chunk.to_vec()))
                 .with_decryption(true)
