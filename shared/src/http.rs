@@ -8,6 +8,7 @@ use std::sync::Once;
 /// the process must come from here, which installs ring as the process's default provider once.
 /// Certificates are verified against the platform's roots (rustls-platform-verifier), loaded on
 /// first use, not when the client is built.
+#[allow(clippy::disallowed_methods)] // the one place that may (clippy.toml)
 pub fn client_builder() -> reqwest::ClientBuilder {
     install_crypto_provider();
     reqwest::Client::builder()
