@@ -96,12 +96,23 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     loader.load().await
 }
 
-/// The HTTPS client of the AWS SDK clients (see [`sdk_config`]).
+/// The HTTPS client of the AWS SDK clients (see [`sdk_config`]): the SDK's default client
+/// (aws-smithy-runtime's `default_https_client`, proxies from `HTTPS_PROXY`/`NO_PROXY` and
+/// all) with rustls on ring instead of aws-lc, and deferred as [`DeferredTls`] says.
 pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    let inner = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
+    use aws_smithy_http_client::{ConnectorBuilder, proxy::ProxyConfig};
+    let inner =
+        aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
+            let mut conn =
+                ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::Ring));
+            conn.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                conn.set_sleep_impl(components.sleep_impl());
+            }
+            conn.set_proxy_config(Some(ProxyConfig::from_env()));
+            conn.build()
+        });
     aws_smithy_runtime_api::client::http::SharedHttpClient::new(DeferredTls { inner })
 }
 
