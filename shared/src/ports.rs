@@ -75,6 +75,14 @@ pub struct Page<T, Cursor = MessageId> {
 }
 
 impl<T, Cursor> Page<T, Cursor> {
+    /// No items and nothing after them.
+    pub fn empty() -> Self {
+        Page {
+            items: Vec::new(),
+            next: None,
+        }
+    }
+
     /// A page from up to `limit + 1` items read newest first: an item beyond `limit` only
     /// says that there is more, and the last item kept is where the next page continues.
     pub fn from_overfetch(mut items: Vec<T>, limit: usize, cursor: impl Fn(&T) -> Cursor) -> Self {

@@ -825,10 +825,7 @@ impl Store for DynamoStore {
         // The time window is a sort-key range on GSI1; the loop skips the cursor itself.
         let Some((lower, upper)) = id_range(q.since, q.until, q.after.map(|a| a.to_string()))
         else {
-            return Ok(Page {
-                items: vec![],
-                next: None,
-            });
+            return Ok(Page::empty());
         };
         let read = NewestFirst {
             pk: keys::org_messages(org),
@@ -848,9 +845,7 @@ impl Store for DynamoStore {
                 }
                 items.push(m);
                 if items.len() > q.limit {
-                    items.truncate(q.limit);
-                    let next = items.last().map(|m| m.id);
-                    return Ok(Page { items, next });
+                    return Ok(Page::from_overfetch(items, q.limit, |m| m.id));
                 }
             }
             start = last;
@@ -888,10 +883,7 @@ impl Store for DynamoStore {
     async fn list_replies(&self, org: OrgId, q: &ReplyQuery) -> PortResult<Page<Reply, ReplyId>> {
         let Some((lower, upper)) = id_range(q.since, q.until, q.after.map(|a| a.to_string()))
         else {
-            return Ok(Page {
-                items: vec![],
-                next: None,
-            });
+            return Ok(Page::empty());
         };
         let read = NewestFirst {
             pk: keys::org_replies(org),
