@@ -52,6 +52,10 @@ fi
 # over HTTP) beside it; the store conformance suite runs on SQLite and on DynamoDB.
 step "tests (with moto for the AWS adapters)"
 scripts/moto.sh "${runner[@]}" --workspace
+cargo build --locked --bin praxis-sms
+
+step "openapi.yaml: a valid OpenAPI 3.1 document, and a live serve answers as it says"
+tests/openapi_live.sh
 
 # The same black-box suite again, every stack a `praxis-sms serve --backend aws` on its own
 # table, queue and bucket in a fresh moto (tests/e2e/helpers.rs).
@@ -59,7 +63,6 @@ step "end-to-end suite on serve --backend aws, against moto"
 PRAXIS_E2E_BACKEND=aws scripts/moto.sh "${runner[@]}" -p praxis-infra --test e2e
 
 step "praxis-sms aws bootstrap and admin commands on the AWS backend, against moto"
-cargo build --locked --bin praxis-sms
 scripts/moto.sh bash tests/aws_bootstrap.sh
 
 # Lambda packaging (issue 3): the functions, built by cargo-lambda as for deployment, must not

@@ -206,10 +206,16 @@ class LiveCheck:
         self.spec.failures.append(msg)
 
     def run(self, label: str, method: str, route: str, url_path: str, expect: int, body: Any = None,
-            **kw) -> Any:
-        """One call: checks the status code, the content type and the body against the spec."""
+            *, spec_method: str | None = None, want_headers: tuple[str, ...] = (), **kw) -> Any:
+        """One call: checks the status code, the content type and the body against the spec.
+        `spec_method`: the documented operation whose responses apply (a 405 answers a method
+        the path does not document); `want_headers`: headers the answer must carry."""
         what = f"{label} ({method} {url_path})"
         status, headers, raw = self.client.call(method, url_path, body, **kw)
+        lower = {k.lower(): v for k, v in headers.items()}
+        for h in want_headers:
+            if not lower.get(h.lower()):
+                self.fail(f"{what}: the answer lacks the {h} header")
         ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
         if status != expect:
             self.fail(f"{what}: expected status {expect}, got {status}: {raw[:300]!r}")
@@ -221,7 +227,7 @@ class LiveCheck:
         except ValueError as e:
             self.fail(f"{what}: body is not JSON ({e}): {raw[:300]!r}")
             return None
-        ptr, why = self.spec.response_schema(route, method.lower(), status)
+        ptr, why = self.spec.response_schema(route, (spec_method or method).lower(), status)
         if ptr is None:
             self.fail(f"{what}: {why}")
             return doc
@@ -272,6 +278,16 @@ class LiveCheck:
             self.fail(f"batch of 2 answered with {len(batch.get('messages', []))} items")
 
         c("send, malformed JSON", "POST", "/v1/messages", "/v1/messages", 400, raw=b'{"to":')
+        c("send, unknown field", "POST", "/v1/messages", "/v1/messages", 400,
+          {"to": "0176 12345678", "text": REMINDER, "scheduled_at": "2026-12-01T08:00:00Z"})
+        c("send, a field twice", "POST", "/v1/messages", "/v1/messages", 400,
+          raw=b'{"to":"0176 12345678","text":"a","text":"b"}')
+        c("send, not declared JSON", "POST", "/v1/messages", "/v1/messages", 415,
+          {"to": "0176 12345678", "text": REMINDER}, headers={"Content-Type": "text/plain"})
+        c("preview, not declared JSON", "POST", "/v1/messages/preview", "/v1/messages/preview", 415,
+          {"to": "0176 12345678", "text": REMINDER}, headers={"Content-Type": "text/plain"})
+        c("wrong method", "DELETE", "/v1/messages", "/v1/messages", 405, spec_method="post",
+          want_headers=("Allow",))
         c("send, bad number", "POST", "/v1/messages", "/v1/messages", 422,
           {"to": "0176 1234567x", "text": REMINDER})
         c("send, batch with every item bad", "POST", "/v1/messages", "/v1/messages", 422,
@@ -303,12 +319,14 @@ class LiveCheck:
         c("list, filtered", "GET", "/v1/messages",
           "/v1/messages?status=delivered&since=2026-01-01T00:00:00Z&until=2099-01-01T00:00:00Z", 200)
         c("list, limit out of bounds", "GET", "/v1/messages", "/v1/messages?limit=501", 422)
+        c("list, unknown parameter", "GET", "/v1/messages", "/v1/messages?stauts=delivered", 400)
 
         c("DLR webhook without token", "POST", "/webhooks/sim/dlr", "/webhooks/sim/dlr", 401,
           {"id": "x", "carrier_ref": "x", "status": "delivered", "at": "2026-08-17T09:15:06Z"}, auth=False)
 
         c("list replies", "GET", "/v1/replies", "/v1/replies?limit=2", 200)
         c("list replies, bad cursor", "GET", "/v1/replies", "/v1/replies?cursor=nope", 422)
+        c("list replies, unknown parameter", "GET", "/v1/replies", "/v1/replies?status=sent", 400)
         c("inbound webhook without token", "POST", "/webhooks/sim/inbound", "/webhooks/sim/inbound", 401,
           {"from": "+4917612345678", "to": "+4915112340000", "text": "Ja"}, auth=False)
 

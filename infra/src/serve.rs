@@ -1,7 +1,7 @@
 //! `praxis-sms serve`: the whole stack in one process, on the embedded backend or (`--backend
-//! aws`) on DynamoDB, SQS, SES and S3 at `AWS_ENDPOINT_URL`. HTTP requests are turned into the
-//! Lambda request type and handed to the same handlers the Lambdas run; the dispatcher is fed
-//! by the in-process queue or by polling SQS, and handles jobs with the Lambda's SQS handler.
+//! aws`) on DynamoDB, SQS, SES and S3 at `AWS_ENDPOINT_URL`. HTTP requests go to the same
+//! axum routers the Lambdas run (`front`); the dispatcher is fed by the in-process queue or by
+//! polling SQS, and handles jobs with the Lambda's SQS handler.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -9,11 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::body::Body as AxumBody;
-use axum::extract::{Request, State};
-use axum::response::Response;
 use chrono::Utc;
-use http::StatusCode;
 use praxis_dispatch::{LOCAL_RETRY_DELAY, Outcome, dispatch_one};
 use praxis_shared::adapters::embedded::{FileBlobs, JobReceiver, LocalBackend};
 use praxis_shared::carriers::CarrierWebhooks;
@@ -31,6 +27,8 @@ use serde_json::json;
 use crate::admin::{NewOrg, create_org};
 use crate::local::{LocalSecrets, load_secrets, prepare_dir};
 use crate::{Backend, Common};
+
+mod front;
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -88,13 +86,6 @@ fn build_carrier(choice: CarrierChoice) -> anyhow::Result<Built> {
             Some((Arc::new(carrier), Arc::new(VonageWebhooks::new(&config))))
         }
     })
-}
-
-struct App {
-    svc: Services,
-    /// The embedded backend's blobs, served under `/blobs/`; on AWS, links lead to S3.
-    blobs: Option<FileBlobs>,
-    public_url: String,
 }
 
 /// Where the dispatcher's jobs come from: the in-process channel or the SQS queue.
@@ -262,12 +253,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
 
     let carrier_name = svc.carrier.name().to_owned();
-    let app = Arc::new(App {
-        svc,
-        blobs,
-        public_url: public_url.clone(),
-    });
-    let router = axum::Router::new().fallback(handle).with_state(app);
+    let router = front::router(svc, public_url.clone(), blobs);
     println!(
         "{}",
         json!({
@@ -370,129 +356,5 @@ async fn housekeeping(svc: Services) {
             Ok(n) => tracing::info!(count = n, "messages and replies past retention deleted"),
             Err(e) => tracing::warn!(error = %e, "retention purge failed"),
         }
-    }
-}
-
-async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
-    let path = req.uri().path().to_owned();
-    if path == "/healthz" {
-        return plain(StatusCode::OK, "ok");
-    }
-    if let (Some(key), Some(blobs)) = (path.strip_prefix("/blobs/"), &app.blobs) {
-        return blob(blobs, key, req.uri().query().unwrap_or_default()).await;
-    }
-    let (parts, body) = req.into_parts();
-    let bytes = match read_body(body, app.svc.settings.max_body_bytes).await {
-        Body::Complete(b) => b,
-        Body::Broken => return plain(StatusCode::BAD_REQUEST, "request body broken off"),
-        Body::TooLarge { drained } => {
-            let mut res = to_axum(
-                praxis_api::error::ApiError::TooLarge {
-                    limit: app.svc.settings.max_body_bytes,
-                }
-                .into_response(),
-            );
-            if !drained {
-                // The rest of the body is still on the wire: close the connection, or the
-                // client's next request on it would be read from the middle of this body.
-                res.headers_mut().insert(
-                    http::header::CONNECTION,
-                    http::HeaderValue::from_static("close"),
-                );
-            }
-            return res;
-        }
-    };
-    let lreq = lambda_http::Request::from_parts(parts, lambda_http::Body::from(bytes.to_vec()));
-    let res = if path.starts_with("/webhooks/") {
-        praxis_dlr::handle(&app.svc, lreq, Some(&app.public_url)).await
-    } else {
-        praxis_api::handle(&app.svc, lreq).await
-    };
-    to_axum(res)
-}
-
-/// Bodies up to this size are read to their end even when over the limit, so the client can
-/// finish sending and read our 413 (closing early breaks its write with EPIPE instead).
-const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
-
-enum Body {
-    Complete(Vec<u8>),
-    TooLarge { drained: bool },
-    Broken,
-}
-
-async fn read_body(body: AxumBody, limit: usize) -> Body {
-    use futures_util::StreamExt;
-    let mut stream = body.into_data_stream();
-    let mut buf = Vec::new();
-    let mut total = 0usize;
-    while let Some(chunk) = stream.next().await {
-        let Ok(chunk) = chunk else {
-            return Body::Broken;
-        };
-        total += chunk.len();
-        if total > DRAIN_LIMIT {
-            return Body::TooLarge { drained: false };
-        }
-        if total <= limit {
-            buf.extend_from_slice(&chunk);
-        }
-    }
-    if total > limit {
-        Body::TooLarge { drained: true }
-    } else {
-        Body::Complete(buf)
-    }
-}
-
-fn to_axum(res: lambda_http::Response<lambda_http::Body>) -> Response {
-    let (parts, body) = res.into_parts();
-    let bytes: Vec<u8> = match body {
-        lambda_http::Body::Empty => Vec::new(),
-        lambda_http::Body::Text(t) => t.into_bytes(),
-        lambda_http::Body::Binary(b) => b,
-        _ => Vec::new(),
-    };
-    Response::from_parts(parts, AxumBody::from(bytes))
-}
-
-fn plain(status: StatusCode, text: &'static str) -> Response {
-    let mut r = Response::new(AxumBody::from(text));
-    *r.status_mut() = status;
-    r
-}
-
-/// Serves a blob through a signed URL, like an S3 presigned GET.
-async fn blob(blobs: &FileBlobs, key: &str, query: &str) -> Response {
-    let mut expires = 0i64;
-    let mut signature = "";
-    for kv in query.split('&') {
-        match kv.split_once('=') {
-            Some(("expires", v)) => expires = v.parse().unwrap_or(0),
-            Some(("signature", v)) => signature = v,
-            _ => {}
-        }
-    }
-    if !blobs.verify(key, expires, signature) {
-        return plain(StatusCode::FORBIDDEN, "link expired or invalid");
-    }
-    use praxis_shared::ports::Blobs;
-    match blobs.get(key).await {
-        Ok(Some(bytes)) => {
-            let mut r = Response::new(AxumBody::from(bytes));
-            let ct = if key.ends_with(".pdf") {
-                "application/pdf"
-            } else {
-                "application/octet-stream"
-            };
-            r.headers_mut().insert(
-                http::header::CONTENT_TYPE,
-                http::HeaderValue::from_static(ct),
-            );
-            r
-        }
-        Ok(None) => plain(StatusCode::NOT_FOUND, "not found"),
-        Err(_) => plain(StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
     }
 }

@@ -120,3 +120,25 @@ pub fn event(name: &str, vars: &[(&str, &str)]) -> String {
     }
     text
 }
+
+/// Calls a function's router with a request, as `lambda_http::run` does, and returns the answer
+/// with its body read whole.
+pub async fn call<B>(
+    router: axum::Router,
+    req: http::Request<B>,
+) -> http::Response<axum::body::Bytes>
+where
+    B: http_body::Body<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    use tower::ServiceExt;
+    let res = router
+        .oneshot(req)
+        .await
+        .unwrap_or_else(|never| match never {});
+    let (parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_else(|e| panic!("the body of an answer: {e}"));
+    http::Response::from_parts(parts, bytes)
+}

@@ -221,3 +221,129 @@ async fn after_a_413_the_next_request_of_the_same_client_works() {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+/// A client must never believe we honoured what we ignored: a field the API does not know, a key
+/// given twice, a query parameter it does not take, a body that is not declared JSON.
+#[tokio::test]
+async fn what_the_api_does_not_know_is_refused_not_ignored() {
+    let stack = Stack::start();
+    let to = mobile(7);
+    let post = |body: Vec<u8>, content_type: Option<&'static str>| {
+        let mut rb = stack
+            .req_as(&stack.key, Method::POST, "/v1/messages")
+            .body(body);
+        if let Some(ct) = content_type {
+            rb = rb.header("Content-Type", ct);
+        }
+        send(rb)
+    };
+    let json_ct = Some("application/json");
+
+    let r = post(
+        json!({ "to": to, "text": "Termin morgen", "scheduled_at": "2026-12-01T08:00:00Z" })
+            .to_string()
+            .into_bytes(),
+        json_ct,
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.error()["code"], "unknown_field");
+    assert_eq!(r.error()["field"], "scheduled_at");
+    assert!(
+        r.error()["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("scheduled_at")),
+        "{}",
+        r.body
+    );
+
+    let r = post(
+        json!({ "messages": [{ "to": to, "text": "a", "priority": "high" }] })
+            .to_string()
+            .into_bytes(),
+        json_ct,
+    )
+    .await;
+    assert_eq!(r.status, 422, "a batch whose only item fails: {}", r.body);
+    assert_eq!(r.body["messages"][0]["error"]["code"], "unknown_field");
+    assert_eq!(
+        r.body["messages"][0]["error"]["field"],
+        "messages[0].priority"
+    );
+
+    let r = post(
+        json!({ "messages": [{ "to": to, "text": "a" }], "send_at": "morgen" })
+            .to_string()
+            .into_bytes(),
+        json_ct,
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.error()["field"], "send_at");
+
+    let twice = format!(r#"{{"to":"{to}","text":"a","text":"b"}}"#).into_bytes();
+    let r = post(twice, json_ct).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.error()["code"], "duplicate_field");
+    assert_eq!(r.error()["field"], "text");
+
+    let body = json!({ "to": to, "text": "a" }).to_string().into_bytes();
+    for ct in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let r = post(body.clone(), ct).await;
+        assert_eq!(r.status, 415, "Content-Type {ct:?}: {}", r.body);
+        assert_eq!(r.error()["code"], "unsupported_media_type");
+    }
+    let r = post(body.clone(), Some("application/json; charset=utf-8")).await;
+    assert_eq!(r.status, 202, "JSON with a charset is JSON: {}", r.body);
+    let accepted = r.body["id"].as_str().expect("id").to_owned();
+
+    let r = send(
+        stack
+            .req_as(&stack.key, Method::GET, "/v1/messages")
+            .query(&[("stauts", "delivered")]),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.error()["code"], "unknown_field");
+    assert_eq!(r.error()["field"], "stauts");
+
+    let stored = stack.list_all(&stack.key, &[]).await;
+    let ids: Vec<&str> = stored.iter().filter_map(|m| m["id"].as_str()).collect();
+    assert_eq!(ids, [accepted.as_str()], "only the one good request stored");
+}
+
+#[tokio::test]
+async fn a_wrong_method_names_the_allowed_ones() {
+    let stack = Stack::start();
+    for (method, path, allowed) in [
+        (Method::DELETE, "/v1/messages", &["GET", "POST"][..]),
+        (Method::PUT, "/v1/key-check", &["GET"][..]),
+        (Method::GET, "/v1/messages/preview", &["POST"][..]),
+        (Method::GET, "/webhooks/sim/dlr", &["POST"][..]),
+    ] {
+        let res = stack
+            .req_as(&stack.key, method.clone(), path)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 405, "{method} {path}");
+        let allow = res
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        for m in allowed {
+            assert!(
+                allow.contains(m),
+                "{method} {path}: Allow {allow:?} lacks {m}"
+            );
+        }
+        let body: Value = res.json().await.expect("a JSON body");
+        assert_eq!(body["error"]["code"], "method_not_allowed", "{body}");
+    }
+}

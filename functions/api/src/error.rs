@@ -1,15 +1,23 @@
 //! Every way an API request can fail, and the one place that turns a failure into a status
-//! code and the JSON error body of DESIGN.md.
+//! code and the JSON error body of docs/contract.md ("Errors").
 
-use http::StatusCode;
-use lambda_http::{Body, Response};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use praxis_shared::ports::PortError;
-use serde_json::json;
+use praxis_shared::web::{self, Failure};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("the request body is not valid JSON: {0}")]
     MalformedJson(String),
+    /// The request is not of the API's form: a field it does not know, one given twice, a body
+    /// that broke off. 400, where `Invalid` (422) is a well-formed request with a bad value.
+    #[error("{message}")]
+    BadRequest {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
     #[error("{message}")]
     Invalid {
         code: &'static str,
@@ -20,12 +28,12 @@ pub enum ApiError {
     Unauthorized,
     #[error("{0} not found")]
     NotFound(&'static str),
-    #[error("method not allowed")]
-    MethodNotAllowed,
     #[error("this Idempotency-Key was used with a different request body")]
     IdempotencyKeyReused,
     #[error("the request body is larger than {limit} bytes")]
     TooLarge { limit: usize },
+    #[error("the body must be JSON, sent with `Content-Type: application/json`")]
+    UnsupportedMediaType,
     #[error("temporarily unavailable, please retry")]
     Unavailable(#[source] PortError),
     #[error("internal error")]
@@ -47,13 +55,13 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::MalformedJson(_) | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::IdempotencyKeyReused => StatusCode::CONFLICT,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -62,12 +70,12 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::MalformedJson(_) => "malformed_json",
-            ApiError::Invalid { code, .. } => code,
+            ApiError::BadRequest { code, .. } | ApiError::Invalid { code, .. } => code,
             ApiError::Unauthorized => "unauthorized",
             ApiError::NotFound(_) => "not_found",
-            ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::TooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -75,38 +83,30 @@ impl ApiError {
 
     pub fn field(&self) -> Option<&str> {
         match self {
-            ApiError::Invalid { field, .. } => field.as_deref(),
+            ApiError::BadRequest { field, .. } | ApiError::Invalid { field, .. } => {
+                field.as_deref()
+            }
             _ => None,
         }
     }
 
-    /// The `{"error": {...}}` object (also used for failed items of a batch).
-    pub fn body(&self) -> serde_json::Value {
-        let mut e = json!({ "code": self.code(), "message": self.to_string() });
-        if let Some(f) = self.field() {
-            e["field"] = json!(f);
-        }
-        json!({ "error": e })
-    }
-
-    pub fn into_response(self) -> Response<Body> {
-        match &self {
-            ApiError::Internal(e) => tracing::error!(error = %e, "request failed"),
-            ApiError::Unavailable(e) => tracing::warn!(error = %e, "backend unavailable"),
-            _ => {}
-        }
-        let mut res = crate::json_response(self.status(), &self.body());
-        if matches!(self, ApiError::Unauthorized) {
-            res.headers_mut().insert(
-                http::header::WWW_AUTHENTICATE,
-                http::HeaderValue::from_static("Bearer"),
-            );
-        }
-        res
+    /// The `{"error": {...}}` object (also a failed item's place in a batch answer).
+    pub fn body(&self) -> Failure {
+        Failure::new(
+            self.code(),
+            self.to_string(),
+            self.field().map(str::to_owned),
+        )
     }
 
     /// Prefixes the field path, for items inside a batch.
     pub fn in_item(self, index: usize) -> ApiError {
+        let at = |field: Option<String>| {
+            Some(match field {
+                Some(f) => format!("messages[{index}].{f}"),
+                None => format!("messages[{index}]"),
+            })
+        };
         match self {
             ApiError::Invalid {
                 code,
@@ -115,13 +115,35 @@ impl ApiError {
             } => ApiError::Invalid {
                 code,
                 message,
-                field: Some(match field {
-                    Some(f) => format!("messages[{index}].{f}"),
-                    None => format!("messages[{index}]"),
-                }),
+                field: at(field),
+            },
+            ApiError::BadRequest {
+                code,
+                message,
+                field,
+            } => ApiError::BadRequest {
+                code,
+                message,
+                field: at(field),
             },
             other => other,
         }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::Internal(e) => tracing::error!(error = %e, "request failed"),
+            ApiError::Unavailable(e) => tracing::warn!(error = %e, "backend unavailable"),
+            _ => {}
+        }
+        let mut res = web::json(self.status(), &self.body());
+        if matches!(self, ApiError::Unauthorized) {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
     }
 }
 

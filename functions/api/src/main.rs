@@ -1,11 +1,9 @@
-//! Lambda bootstrap of the API: build the services once, then serve API Gateway events.
-
-use std::convert::Infallible;
-use std::sync::Arc;
+//! Lambda bootstrap of the API: build the services once, then serve API Gateway events with
+//! the API's router.
 
 use praxis_shared::bootstrap::Wiring;
 
-use lambda_http::{Error, Request, run, service_fn};
+use lambda_http::{Error, run};
 
 // One thread: Lambda hands a function one event at a time, and below 1769 MB of memory it has
 // at most one vCPU; the work is waiting on DynamoDB, SQS and the carrier, which one thread
@@ -14,10 +12,6 @@ use lambda_http::{Error, Request, run, service_fn};
 async fn main() -> Result<(), Error> {
     praxis_shared::telemetry::init_json();
     // Only what this function uses (the store and the queue): the rest is not linked in.
-    let svc = Arc::new(Wiring::from_env().await?.with_queue()?.build());
-    run(service_fn(move |req: Request| {
-        let svc = svc.clone();
-        async move { Ok::<_, Infallible>(praxis_api::handle(&svc, req).await) }
-    }))
-    .await
+    let svc = Wiring::from_env().await?.with_queue()?.build();
+    run(praxis_api::router(svc)).await
 }

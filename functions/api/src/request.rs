@@ -1,13 +1,46 @@
-//! Parsing of request bodies into domain values: each field of a message checked once, with a
-//! field path and a clear message for the first thing that is wrong.
+//! The request side of the contract: bodies and query strings as `Deserialize` types that
+//! refuse fields they do not know, and their checked conversion into domain values. Every error
+//! names the field (a JSON path such as `messages[3].to`) and says what is wrong.
 
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use chrono::{DateTime, Utc};
+use praxis_shared::domain::message::retention_cutoff;
 use praxis_shared::domain::org::Org;
-use praxis_shared::domain::{MessageText, PhoneError, PhoneNumber, SenderId, TextError};
-use serde_json::{Map, Value};
+use praxis_shared::domain::{MessageText, PhoneError, PhoneNumber, SenderId, Status, TextError};
+use praxis_shared::services::Services;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 use crate::error::ApiError;
 
 pub const MAX_REFERENCE_CHARS: usize = 255;
+pub const DEFAULT_PAGE: usize = 100;
+pub const MAX_PAGE: usize = 500;
+
+/// One message as a client sends it (`POST /v1/messages`, preview, and each batch item).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageRequest {
+    pub to: String,
+    pub text: String,
+    #[serde(default)]
+    pub sender: Option<String>,
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub smart_encoding: Option<bool>,
+}
+
+/// A batch: `{"messages": [...]}`. Items stay raw until each is read on its own, so one bad
+/// item fails alone.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchRequest<'a> {
+    #[serde(borrow)]
+    messages: Vec<&'a RawValue>,
+}
 
 /// One message as requested, every field valid.
 #[derive(Debug, Clone)]
@@ -18,13 +51,53 @@ pub struct NewMessage {
     pub reference: Option<String>,
 }
 
-/// The body of `POST /v1/messages` (and preview): one message or a batch.
+/// The body of `POST /v1/messages` (and preview): one message, or a batch whose items were each
+/// read on their own.
 pub enum SendBody {
-    One(Map<String, Value>),
-    Batch(Vec<Value>),
+    One(MessageRequest),
+    Batch(Vec<Result<MessageRequest, ApiError>>),
 }
 
-pub fn parse_body(body: &[u8], max_batch: usize) -> Result<SendBody, ApiError> {
+/// A JSON request body: only with a JSON `Content-Type` (415 otherwise), at most the router's
+/// body limit (413).
+pub struct JsonBody(pub Bytes);
+
+impl FromRequest<Services> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, svc: &Services) -> Result<Self, ApiError> {
+        let json = req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json);
+        if !json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        // The limit is the router's `DefaultBodyLimit` layer, set from the same setting.
+        match Bytes::from_request(req, svc).await {
+            Ok(bytes) => Ok(JsonBody(bytes)),
+            Err(e) if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::TooLarge {
+                    limit: svc.settings.max_body_bytes,
+                })
+            }
+            Err(e) => Err(ApiError::BadRequest {
+                code: "broken_body",
+                message: format!("the request body could not be read: {e}"),
+                field: None,
+            }),
+        }
+    }
+}
+
+/// `application/json`, with or without parameters such as `charset=utf-8`.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
+
+pub fn parse_send(body: &[u8], max_batch: usize) -> Result<SendBody, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::invalid(
             "missing_body",
@@ -32,63 +105,122 @@ pub fn parse_body(body: &[u8], max_batch: usize) -> Result<SendBody, ApiError> {
             "the request needs a JSON body",
         ));
     }
-    let v: Value =
+    // Read once untyped to tell broken JSON (400) and a body that is not an object from the
+    // rest; the typed read below is of the same bytes, so a key given twice is still seen.
+    let v: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-    let Value::Object(mut obj) = v else {
+    let Some(obj) = v.as_object() else {
         return Err(ApiError::invalid(
             "invalid_type",
             "body",
             "the body must be a JSON object",
         ));
     };
-    match obj.remove("messages") {
-        None => Ok(SendBody::One(obj)),
-        Some(Value::Array(items)) => {
-            if items.is_empty() {
-                return Err(ApiError::invalid(
-                    "empty_batch",
-                    "messages",
-                    "`messages` must contain at least one message",
-                ));
-            }
-            if items.len() > max_batch {
-                return Err(ApiError::invalid(
-                    "batch_too_large",
-                    "messages",
-                    format!(
-                        "a batch holds at most {max_batch} messages; this one has {}",
-                        items.len()
-                    ),
-                ));
-            }
-            Ok(SendBody::Batch(items))
-        }
-        Some(_) => Err(ApiError::invalid(
-            "invalid_type",
+    if !obj.contains_key("messages") {
+        return typed(body).map(SendBody::One);
+    }
+    let batch: BatchRequest = typed(body)?;
+    if batch.messages.is_empty() {
+        return Err(ApiError::invalid(
+            "empty_batch",
             "messages",
-            "`messages` must be an array of messages",
-        )),
+            "`messages` must contain at least one message",
+        ));
     }
+    if batch.messages.len() > max_batch {
+        return Err(ApiError::invalid(
+            "batch_too_large",
+            "messages",
+            format!(
+                "a batch holds at most {max_batch} messages; this one has {}",
+                batch.messages.len()
+            ),
+        ));
+    }
+    Ok(SendBody::Batch(
+        batch
+            .messages
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| typed(raw.get().as_bytes()).map_err(|e| e.in_item(i)))
+            .collect(),
+    ))
 }
 
-fn string_field<'a>(
-    obj: &'a Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<&'a str>, ApiError> {
-    match obj.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(ApiError::invalid(
-            "invalid_type",
-            name,
-            format!("`{name}` must be a string"),
-        )),
-    }
+/// Reads `T` from JSON, with the path of whatever is wrong.
+fn typed<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().clone();
+        let message = e.into_inner().to_string();
+        // serde_json appends the position; the path says more.
+        let message = match message.rfind(" at line ") {
+            Some(i) => message[..i].to_owned(),
+            None => message,
+        };
+        contract_error(&path, &message)
+    })
 }
 
-fn required<'a>(obj: &'a Map<String, Value>, name: &'static str) -> Result<&'a str, ApiError> {
-    string_field(obj, name)?
-        .ok_or_else(|| ApiError::invalid("missing_field", name, format!("`{name}` is required")))
+/// Reads a query string as `T`, with the parameter that is wrong.
+pub fn query<T: DeserializeOwned + Default>(query: Option<&str>) -> Result<T, ApiError> {
+    let Some(q) = query.filter(|q| !q.is_empty()) else {
+        return Ok(T::default());
+    };
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().clone();
+        contract_error(&path, &e.into_inner().to_string())
+    })
+}
+
+/// Turns serde's message for a value at `path` into the API's error. serde's derive words
+/// these messages the same way for every format (`unknown field`, `missing field`, ...); the
+/// tests below pin them.
+fn contract_error(path: &serde_path_to_error::Path, message: &str) -> ApiError {
+    let at = |name: &str| match path.iter().next() {
+        None => name.to_owned(),
+        Some(_) => format!("{path}.{name}"),
+    };
+    let named = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix('`'))
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_owned)
+    };
+    let field = path.iter().next().map(|_| path.to_string());
+    if message.starts_with("unknown field") {
+        return ApiError::BadRequest {
+            code: "unknown_field",
+            message: format!(
+                "{message}; a field the API does not know is refused rather than ignored"
+            ),
+            field,
+        };
+    }
+    if let Some(name) = named("missing field ") {
+        return ApiError::invalid("missing_field", at(&name), format!("`{name}` is required"));
+    }
+    if let Some(name) = named("duplicate field ") {
+        return ApiError::BadRequest {
+            code: "duplicate_field",
+            message: format!("`{name}` is given twice"),
+            field: Some(at(&name)),
+        };
+    }
+    match field {
+        Some(field) => ApiError::Invalid {
+            code: "invalid_type",
+            message: format!("`{field}`: {message}"),
+            field: Some(field),
+        },
+        None => ApiError::Invalid {
+            code: "invalid_type",
+            message: "each message must be a JSON object".into(),
+            field: None,
+        },
+    }
 }
 
 fn phone_error(e: PhoneError) -> ApiError {
@@ -109,28 +241,13 @@ fn text_error(e: TextError) -> ApiError {
 }
 
 /// Checks one message against the practice's settings.
-pub fn parse_message(org: &Org, v: &Value) -> Result<NewMessage, ApiError> {
-    let Value::Object(obj) = v else {
-        return Err(ApiError::Invalid {
-            code: "invalid_type",
-            message: "each message must be a JSON object".into(),
-            field: None,
-        });
-    };
-    let smart = match obj.get("smart_encoding") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "invalid_type",
-                "smart_encoding",
-                "`smart_encoding` must be true or false",
-            ));
-        }
-    };
-    let to = PhoneNumber::parse(required(obj, "to")?, org.region).map_err(phone_error)?;
-    let text = MessageText::parse(required(obj, "text")?, smart).map_err(text_error)?;
-    let requested = string_field(obj, "sender")?
+pub fn new_message(org: &Org, m: &MessageRequest) -> Result<NewMessage, ApiError> {
+    let smart = m.smart_encoding.unwrap_or(false);
+    let to = PhoneNumber::parse(&m.to, org.region).map_err(phone_error)?;
+    let text = MessageText::parse(&m.text, smart).map_err(text_error)?;
+    let requested = m
+        .sender
+        .as_deref()
         .map(|s| {
             SenderId::parse(s)
                 .map_err(|e| ApiError::invalid("invalid_sender", "sender", e.to_string()))
@@ -143,7 +260,9 @@ pub fn parse_message(org: &Org, v: &Value) -> Result<NewMessage, ApiError> {
             "no sender given and the practice has no default sender",
         )
     })?;
-    let reference = string_field(obj, "reference")?
+    let reference = m
+        .reference
+        .as_deref()
         .map(|r| {
             if r.chars().count() > MAX_REFERENCE_CHARS {
                 Err(ApiError::invalid(
@@ -184,4 +303,263 @@ pub fn idempotency_key(headers: &http::HeaderMap) -> Result<Option<String>, ApiE
         ));
     }
     Ok(Some(s.to_owned()))
+}
+
+/// The query of the list routes: the paging window, and for messages a status.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub since: Option<String>,
+    #[serde(default)]
+    pub until: Option<String>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Option<String>,
+}
+
+impl ListParams {
+    /// For a list that has no status to filter by (replies): `status` is then a parameter it
+    /// does not take, refused like any other.
+    pub fn without_status(self) -> Result<ListParams, ApiError> {
+        match self.status {
+            Some(_) => Err(ApiError::BadRequest {
+                code: "unknown_field",
+                message: "unknown field `status`: this list has no status to filter by".into(),
+                field: Some("status".into()),
+            }),
+            None => Ok(self),
+        }
+    }
+}
+
+/// A checked window: `since` clamped to the retention cutoff, a `cursor` of the listed kind of
+/// id, and `limit`.
+pub struct Window<Cursor> {
+    pub since: DateTime<Utc>,
+    pub until: Option<DateTime<Utc>>,
+    pub after: Option<Cursor>,
+    pub limit: usize,
+}
+
+impl ListParams {
+    /// The checked window; `cursor` reads a cursor of the listed kind of id.
+    pub fn window<Cursor>(
+        &self,
+        now: DateTime<Utc>,
+        cursor: impl Fn(&str) -> Option<Cursor>,
+    ) -> Result<Window<Cursor>, ApiError> {
+        let cutoff = retention_cutoff(now);
+        let since = match self.since.as_deref() {
+            Some(v) => parse_time("since", v)?.max(cutoff),
+            None => cutoff,
+        };
+        let until = self
+            .until
+            .as_deref()
+            .map(|v| parse_time("until", v))
+            .transpose()?;
+        let after = self
+            .cursor
+            .as_deref()
+            .map(|c| {
+                cursor(c).ok_or_else(|| {
+                    ApiError::invalid(
+                        "invalid_parameter",
+                        "cursor",
+                        "`cursor` is not a cursor this API returned",
+                    )
+                })
+            })
+            .transpose()?;
+        let limit = match self.limit.as_deref() {
+            None => DEFAULT_PAGE,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_PAGE).contains(n))
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "invalid_parameter",
+                        "limit",
+                        format!("`limit` must be a whole number from 1 to {MAX_PAGE}"),
+                    )
+                })?,
+        };
+        Ok(Window {
+            since,
+            until,
+            after,
+            limit,
+        })
+    }
+
+    pub fn status(&self) -> Result<Option<Status>, ApiError> {
+        self.status
+            .as_deref()
+            .map(|s| {
+                s.parse()
+                    .map_err(|e: praxis_shared::domain::status::UnknownStatus| {
+                        ApiError::invalid("invalid_parameter", "status", e.to_string())
+                    })
+            })
+            .transpose()
+    }
+}
+
+fn parse_time(name: &'static str, v: &str) -> Result<DateTime<Utc>, ApiError> {
+    // A `+` of an unencoded offset arrives as a space after form decoding; take it back.
+    DateTime::parse_from_rfc3339(v)
+        .or_else(|e| match v.contains(' ') {
+            true => DateTime::parse_from_rfc3339(&v.replace(' ', "+")),
+            false => Err(e),
+        })
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            ApiError::invalid(
+                "invalid_parameter",
+                name,
+                format!("`{name}` must be an RFC 3339 time, e.g. 2026-11-01T00:00:00Z"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(body: &str) -> Result<MessageRequest, ApiError> {
+        match parse_send(body.as_bytes(), 1000)? {
+            SendBody::One(m) => Ok(m),
+            SendBody::Batch(_) => panic!("read as a batch: {body}"),
+        }
+    }
+
+    fn batch(body: &str) -> Vec<Result<MessageRequest, ApiError>> {
+        match parse_send(body.as_bytes(), 1000) {
+            Ok(SendBody::Batch(items)) => items,
+            Ok(SendBody::One(_)) => panic!("read as one message: {body}"),
+            Err(e) => panic!("refused whole: {e}"),
+        }
+    }
+
+    /// An error as the client sees it: code, field, HTTP status.
+    type Seen<'a> = (&'static str, Option<&'a str>, u16);
+
+    fn code_and_field(e: &ApiError) -> Seen<'_> {
+        (e.code(), e.field(), e.status().as_u16())
+    }
+
+    // serde words its errors the same for every format; these pin the wording `contract_error`
+    // reads, so a serde upgrade that changes it fails here, not in a practice's integration.
+    #[test]
+    fn serde_errors_become_the_contracts_codes_with_the_field_named() {
+        let cases: &[(&str, Seen)] = &[
+            (
+                r#"{"to":"0176 1","text":"a","scheduled_at":"x"}"#,
+                ("unknown_field", Some("scheduled_at"), 400),
+            ),
+            (
+                r#"{"to":"0176 1","text":"a","text":"b"}"#,
+                ("duplicate_field", Some("text"), 400),
+            ),
+            (r#"{"text":"a"}"#, ("missing_field", Some("to"), 422)),
+            (r#"{"to":"0176 1"}"#, ("missing_field", Some("text"), 422)),
+            (
+                r#"{"to":4917612345678,"text":"a"}"#,
+                ("invalid_type", Some("to"), 422),
+            ),
+            (
+                r#"{"to":"0176 1","text":"a","smart_encoding":"yes"}"#,
+                ("invalid_type", Some("smart_encoding"), 422),
+            ),
+            (r#"[1]"#, ("invalid_type", Some("body"), 422)),
+            (r#"{"to":"#, ("malformed_json", None, 400)),
+            ("  ", ("missing_body", Some("body"), 422)),
+            (
+                r#"{"messages":"x"}"#,
+                ("invalid_type", Some("messages"), 422),
+            ),
+            (
+                r#"{"messages":[],"sender":"x"}"#,
+                ("unknown_field", Some("sender"), 400),
+            ),
+            (r#"{"messages":[]}"#, ("empty_batch", Some("messages"), 422)),
+        ];
+        for (body, want) in cases {
+            let got = one(body).map(|_| ()).expect_err(body);
+            assert_eq!(code_and_field(&got), *want, "{body}: {got}");
+        }
+        let e = one(r#"{"to":"0176 1","text":"a","scheduled_at":"x"}"#).expect_err("unknown");
+        assert!(e.to_string().contains("`scheduled_at`"), "{e}");
+    }
+
+    #[test]
+    fn each_batch_item_is_read_on_its_own_with_its_index_in_the_field() {
+        let items = batch(
+            r#"{"messages":[{"to":"a","text":"b"},{"to":"a","text":"b","prio":1},7,{"text":"b","text":"c"}]}"#,
+        );
+        assert!(items[0].is_ok());
+        let errs: Vec<_> = items[1..]
+            .iter()
+            .map(|r| code_and_field(r.as_ref().expect_err("a bad item")))
+            .collect();
+        assert_eq!(
+            errs,
+            [
+                ("unknown_field", Some("messages[1].prio"), 400),
+                ("invalid_type", Some("messages[2]"), 422),
+                ("duplicate_field", Some("messages[3].text"), 400),
+            ]
+        );
+    }
+
+    #[test]
+    fn query_parameters_are_typed_and_unknown_ones_refused() {
+        let p: ListParams = query(Some(
+            "status=delivered&limit=5&since=2026-11-01T00:00:00%2B01:00",
+        ))
+        .expect("valid");
+        assert_eq!(p.status().expect("status"), Some(Status::Delivered));
+        let now = Utc::now();
+        let w = p.window(now, |_| Some(())).expect("window");
+        assert_eq!(w.limit, 5);
+        let e = query::<ListParams>(Some("stauts=delivered")).expect_err("typo");
+        assert_eq!(code_and_field(&e), ("unknown_field", Some("stauts"), 400));
+        let p: ListParams = query(Some("status=sent")).expect("typed");
+        let e = p.without_status().map(|_| ()).expect_err("not for replies");
+        assert_eq!(code_and_field(&e), ("unknown_field", Some("status"), 400));
+        let e = query::<ListParams>(Some("limit=1&limit=2")).expect_err("twice");
+        assert_eq!(code_and_field(&e), ("duplicate_field", Some("limit"), 400));
+        let p: ListParams = query(Some("limit=0")).expect("typed");
+        let e = p.window(now, |_| Some(())).map(|_| ()).expect_err("0");
+        assert_eq!(
+            code_and_field(&e),
+            ("invalid_parameter", Some("limit"), 422)
+        );
+        let p: ListParams = query(None).expect("empty");
+        assert!(p.status.is_none() && p.limit.is_none());
+    }
+
+    #[test]
+    fn only_a_json_content_type_is_json() {
+        for ct in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+        ] {
+            assert!(is_json(ct), "{ct}");
+        }
+        for ct in [
+            "text/plain",
+            "application/jsonx",
+            "application/x-www-form-urlencoded",
+            "",
+        ] {
+            assert!(!is_json(ct), "{ct}");
+        }
+    }
 }

@@ -1,71 +1,186 @@
-//! The JSON shapes the outside world relies on (DESIGN.md), built from domain values.
+//! The response side of the contract (docs/contract.md, "Shapes"): what a message, a reply, a
+//! preview and the key check look like as JSON, built from domain values.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use praxis_shared::domain::message::Message;
+use praxis_shared::domain::message::{HistoryEntry, Message};
 use praxis_shared::domain::org::Org;
 use praxis_shared::domain::reply::Reply;
-use serde_json::{Value, json};
+use praxis_shared::web::Failure;
+use serde::Serialize;
 
 use crate::request::NewMessage;
 
+/// Times are RFC 3339 in UTC, to the millisecond.
 pub fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-pub fn message(m: &Message) -> Value {
-    json!({
-        "id": m.id.to_string(),
-        "to": m.to.as_str(),
-        "sender": m.sender.as_str(),
-        "text": m.text,
-        "reference": m.reference,
-        "status": m.status.as_str(),
-        "status_text": m.status.label_de(),
-        "reason": m.reason.map(|r| r.as_str()),
-        "encoding": m.encoding.as_str(),
-        "segments": m.segments,
-        "created_at": time(m.created_at),
-        "sent_at": m.sent_at.map(time),
-        "history": m.history.iter().map(|h| json!({
-            "status": h.status.as_str(),
-            "status_text": h.status.label_de(),
-            "at": time(h.at),
-        })).collect::<Vec<_>>(),
-    })
+#[derive(Debug, Serialize)]
+pub struct MessageView<'a> {
+    pub id: String,
+    pub to: &'a str,
+    pub sender: &'a str,
+    pub text: &'a str,
+    pub reference: Option<&'a str>,
+    pub status: &'static str,
+    pub status_text: &'static str,
+    pub reason: Option<&'static str>,
+    pub encoding: &'static str,
+    pub segments: u32,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+    pub history: Vec<HistoryView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HistoryView {
+    pub status: &'static str,
+    pub status_text: &'static str,
+    pub at: String,
+}
+
+impl<'a> From<&'a Message> for MessageView<'a> {
+    fn from(m: &'a Message) -> Self {
+        MessageView {
+            id: m.id.to_string(),
+            to: m.to.as_str(),
+            sender: m.sender.as_str(),
+            text: &m.text,
+            reference: m.reference.as_deref(),
+            status: m.status.as_str(),
+            status_text: m.status.label_de(),
+            reason: m.reason.map(|r| r.as_str()),
+            encoding: m.encoding.as_str(),
+            segments: m.segments,
+            created_at: time(m.created_at),
+            sent_at: m.sent_at.map(time),
+            history: m.history.iter().map(HistoryView::from).collect(),
+        }
+    }
+}
+
+impl From<&HistoryEntry> for HistoryView {
+    fn from(h: &HistoryEntry) -> Self {
+        HistoryView {
+            status: h.status.as_str(),
+            status_text: h.status.label_de(),
+            at: time(h.at),
+        }
+    }
 }
 
 /// A patient's reply; `in_reply_to` is the id of the message it answers, if any.
-pub fn reply(r: &Reply) -> Value {
-    json!({
-        "id": r.id.to_string(),
-        "from": r.from.as_str(),
-        "to": r.to.as_str(),
-        "text": r.text,
-        "received_at": time(r.received_at),
-        "in_reply_to": r.in_reply_to.map(|m| m.to_string()),
-    })
+#[derive(Debug, Serialize)]
+pub struct ReplyView<'a> {
+    pub id: String,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub text: &'a str,
+    pub received_at: String,
+    pub in_reply_to: Option<String>,
 }
 
-pub fn preview(m: &NewMessage) -> Value {
-    json!({
-        "to": m.to.as_str(),
-        "sender": m.sender.as_str(),
-        "text": m.text.as_str(),
-        "encoding": m.text.encoding().as_str(),
-        "segments": m.text.segments(),
-        "characters": m.text.characters(),
-        "units": m.text.units(),
-        "ucs2_characters": m.text.forcing_ucs2().iter().map(|c| c.to_string()).collect::<Vec<_>>(),
-    })
+impl<'a> From<&'a Reply> for ReplyView<'a> {
+    fn from(r: &'a Reply) -> Self {
+        ReplyView {
+            id: r.id.to_string(),
+            from: r.from.as_str(),
+            to: r.to.as_str(),
+            text: &r.text,
+            received_at: time(r.received_at),
+            in_reply_to: r.in_reply_to.map(|m| m.to_string()),
+        }
+    }
 }
 
-pub fn key_check(org: &Org) -> Value {
-    json!({
-        "ok": true,
-        "practice": { "id": org.id.to_string(), "name": org.name.as_str() },
-        "name": org.name.as_str(),
-        "default_sender": org.default_sender.as_ref().map(|s| s.as_str()),
-        "reply_number": org.reply_number.as_ref().map(|n| n.as_str()),
-        "region": org.region.as_str(),
-    })
+/// What a message would cost, without sending it.
+#[derive(Debug, Serialize)]
+pub struct PreviewView<'a> {
+    pub to: &'a str,
+    pub sender: &'a str,
+    pub text: &'a str,
+    pub encoding: &'static str,
+    pub segments: u32,
+    pub characters: usize,
+    pub units: usize,
+    /// The characters that forced UCS-2, each once, in order of appearance.
+    pub ucs2_characters: Vec<String>,
+}
+
+impl<'a> From<&'a NewMessage> for PreviewView<'a> {
+    fn from(m: &'a NewMessage) -> Self {
+        PreviewView {
+            to: m.to.as_str(),
+            sender: m.sender.as_str(),
+            text: m.text.as_str(),
+            encoding: m.text.encoding().as_str(),
+            segments: m.text.segments(),
+            characters: m.text.characters(),
+            units: m.text.units(),
+            ucs2_characters: m.text.forcing_ucs2().iter().map(char::to_string).collect(),
+        }
+    }
+}
+
+/// The "Key-Check" button's answer.
+#[derive(Debug, Serialize)]
+pub struct KeyCheckView<'a> {
+    pub ok: bool,
+    pub practice: PracticeView<'a>,
+    pub name: &'a str,
+    pub default_sender: Option<&'a str>,
+    pub reply_number: Option<&'a str>,
+    pub region: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PracticeView<'a> {
+    pub id: String,
+    pub name: &'a str,
+}
+
+impl<'a> From<&'a Org> for KeyCheckView<'a> {
+    fn from(org: &'a Org) -> Self {
+        KeyCheckView {
+            ok: true,
+            practice: PracticeView {
+                id: org.id.to_string(),
+                name: org.name.as_str(),
+            },
+            name: org.name.as_str(),
+            default_sender: org.default_sender.as_ref().map(|s| s.as_str()),
+            reply_number: org.reply_number.as_ref().map(|n| n.as_str()),
+            region: org.region.as_str(),
+        }
+    }
+}
+
+/// One item of a batch answer: the message, or why it was refused.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Item<T> {
+    Ok(T),
+    Failed(Failure),
+}
+
+/// A batch answer, in request order. When no item was accepted, `error` says so for the whole.
+#[derive(Debug, Serialize)]
+pub struct Batch<T> {
+    pub messages: Vec<Item<T>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<praxis_shared::web::ErrorBody>,
+}
+
+/// A page of messages, newest first.
+#[derive(Debug, Serialize)]
+pub struct MessagePage<'a> {
+    pub messages: Vec<MessageView<'a>>,
+    pub next_cursor: Option<String>,
+}
+
+/// A page of replies, newest first.
+#[derive(Debug, Serialize)]
+pub struct ReplyPage<'a> {
+    pub replies: Vec<ReplyView<'a>>,
+    pub next_cursor: Option<String>,
 }

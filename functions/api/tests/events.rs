@@ -1,9 +1,12 @@
 //! The API handler fed with the API Gateway (HTTP API v2) sample events of `events/api/`, as
 //! Lambda would call it.
 
-use lambda_http::{Body, Request, Response};
+use axum::body::Bytes;
+use http::Response;
+use lambda_http::Request;
 use praxis_shared::domain::Region;
-use praxis_shared::testing::{TestBackend, event, practice};
+use praxis_shared::services::Services;
+use praxis_shared::testing::{TestBackend, call, event, practice};
 use serde_json::Value;
 
 const NOBODY: &str = "http://127.0.0.1:9";
@@ -13,7 +16,12 @@ fn request(name: &str, vars: &[(&str, &str)]) -> Request {
         .unwrap_or_else(|e| panic!("{name} is not an API Gateway event: {e}"))
 }
 
-fn json(res: &Response<Body>) -> Value {
+/// The router, called with the event as `lambda_http::run` calls it.
+async fn handle(svc: &Services, req: Request) -> Response<Bytes> {
+    call(praxis_api::router(svc.clone()), req).await
+}
+
+fn json(res: &Response<Bytes>) -> Value {
     serde_json::from_slice(res.body().as_ref()).unwrap_or(Value::Null)
 }
 
@@ -21,7 +29,7 @@ fn json(res: &Response<Body>) -> Value {
 async fn key_check_event_answers_with_the_practice() {
     let t = TestBackend::new(NOBODY);
     let (org, key) = practice(t.svc(), "Praxis Dr. Muster", Region::DE).await;
-    let res = praxis_api::handle(
+    let res = handle(
         t.svc(),
         request("api/key-check.json", &[("API_KEY", key.expose())]),
     )
@@ -36,7 +44,7 @@ async fn key_check_event_with_an_unknown_key_is_401() {
     let t = TestBackend::new(NOBODY);
     practice(t.svc(), "Praxis", Region::DE).await;
     let other = praxis_shared::domain::apikey::ApiKey::generate();
-    let res = praxis_api::handle(
+    let res = handle(
         t.svc(),
         request("api/key-check.json", &[("API_KEY", other.expose())]),
     )
@@ -50,7 +58,7 @@ async fn send_event_is_accepted_normalized_and_queued_once_per_idempotency_key()
     let t = TestBackend::new(NOBODY);
     let (_, key) = practice(t.svc(), "Praxis", Region::DE).await;
     let send = || request("api/send-message.json", &[("API_KEY", key.expose())]);
-    let first = praxis_api::handle(t.svc(), send()).await;
+    let first = handle(t.svc(), send()).await;
     assert_eq!(first.status(), 202);
     let body = json(&first);
     assert_eq!(body["to"], "+4917612345678");
@@ -62,7 +70,7 @@ async fn send_event_is_accepted_normalized_and_queued_once_per_idempotency_key()
     assert_eq!(queued.as_deref(), body["id"].as_str());
 
     // The same event again (a client retry with the same Idempotency-Key) gives the same id.
-    let second = praxis_api::handle(t.svc(), send()).await;
+    let second = handle(t.svc(), send()).await;
     assert_eq!(second.status(), 202);
     assert_eq!(json(&second)["id"], body["id"]);
 }
@@ -71,7 +79,7 @@ async fn send_event_is_accepted_normalized_and_queued_once_per_idempotency_key()
 async fn batch_event_accepts_good_items_and_explains_bad_ones() {
     let t = TestBackend::new(NOBODY);
     let (_, key) = practice(t.svc(), "Praxis", Region::DE).await;
-    let res = praxis_api::handle(
+    let res = handle(
         t.svc(),
         request("api/send-batch.json", &[("API_KEY", key.expose())]),
     )
@@ -87,7 +95,7 @@ async fn batch_event_accepts_good_items_and_explains_bad_ones() {
 async fn preview_event_uses_the_practice_region_and_smart_encoding() {
     let t = TestBackend::new(NOBODY);
     let (_, key) = practice(t.svc(), "Praxis Wien", Region::parse("AT").expect("AT")).await;
-    let res = praxis_api::handle(
+    let res = handle(
         t.svc(),
         request("api/preview.json", &[("API_KEY", key.expose())]),
     )
@@ -104,14 +112,14 @@ async fn get_and_list_events_show_only_the_practices_own_messages() {
     let t = TestBackend::new(NOBODY);
     let (_, key) = practice(t.svc(), "Praxis A", Region::DE).await;
     let (_, other) = practice(t.svc(), "Praxis B", Region::DE).await;
-    let sent = praxis_api::handle(
+    let sent = handle(
         t.svc(),
         request("api/send-message.json", &[("API_KEY", key.expose())]),
     )
     .await;
     let id = json(&sent)["id"].as_str().unwrap_or_default().to_owned();
 
-    let own = praxis_api::handle(
+    let own = handle(
         t.svc(),
         request(
             "api/get-message.json",
@@ -121,7 +129,7 @@ async fn get_and_list_events_show_only_the_practices_own_messages() {
     .await;
     assert_eq!(own.status(), 200);
     assert_eq!(json(&own)["history"][0]["status"], "pending");
-    let foreign = praxis_api::handle(
+    let foreign = handle(
         t.svc(),
         request(
             "api/get-message.json",
@@ -131,14 +139,14 @@ async fn get_and_list_events_show_only_the_practices_own_messages() {
     .await;
     assert_eq!(foreign.status(), 404);
 
-    let list = praxis_api::handle(
+    let list = handle(
         t.svc(),
         request("api/list-messages.json", &[("API_KEY", key.expose())]),
     )
     .await;
     assert_eq!(list.status(), 200);
     assert_eq!(json(&list)["messages"][0]["id"], id.as_str());
-    let other_list = praxis_api::handle(
+    let other_list = handle(
         t.svc(),
         request("api/list-messages.json", &[("API_KEY", other.expose())]),
     )

@@ -1,12 +1,19 @@
-//! Carrier webhooks: delivery reports (`POST /webhooks/{carrier}/dlr`) and inbound SMS
-//! (`POST /webhooks/{carrier}/inbound`). Authenticates the carrier's call, then maps a report
-//! onto our statuses and applies it as a conditional write, so late or repeated reports change
-//! nothing, or stores an inbound SMS once as a practice's reply (`inbound`).
+//! Carrier webhooks as one axum `Router`: delivery reports (`POST /webhooks/{carrier}/dlr`) and
+//! inbound SMS (`POST /webhooks/{carrier}/inbound`). Authenticates the carrier's call, then maps
+//! a report onto our statuses and applies it as a conditional write, so late or repeated reports
+//! change nothing, or stores an inbound SMS once as a practice's reply (`inbound`).
 
+pub mod error;
 pub mod inbound;
 
-use http::{Method, StatusCode};
-use lambda_http::{Body, Request, Response};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
+use axum::response::Response;
+use axum::routing::post;
+use http::StatusCode;
 use praxis_shared::carriers::{
     CarrierWebhooks, DeliveryReport, ReportTarget, WebhookError, WebhookRequest,
 };
@@ -14,26 +21,46 @@ use praxis_shared::domain::Status;
 use praxis_shared::domain::message::Transition;
 use praxis_shared::ports::PortError;
 use praxis_shared::services::Services;
-use serde_json::json;
+use praxis_shared::web;
+use serde::Serialize;
+
+pub use crate::error::WebhookFailure;
 
 /// Largest webhook body we read; carriers send a few hundred bytes.
 pub const MAX_WEBHOOK_BYTES: usize = 64 * 1024;
 
-fn respond(status: StatusCode, body: serde_json::Value) -> Response<Body> {
-    let mut res = Response::new(Body::Text(body.to_string()));
-    *res.status_mut() = status;
-    res.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    res
+/// What the webhook routes run with.
+struct Hooks {
+    svc: Services,
+    /// The externally visible base URL carriers call, if configured (they sign the full URL).
+    public_url: Option<String>,
 }
 
-fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
-    respond(
-        status,
-        json!({ "error": { "code": code, "message": message } }),
-    )
+type Shared = State<Arc<Hooks>>;
+
+/// The webhook routes. `public_url` is the base URL carriers call this stack at, as they see
+/// it; without one it is rebuilt from the request's forwarded protocol and host.
+pub fn router(svc: Services, public_url: Option<String>) -> Router {
+    let hooks = Arc::new(Hooks {
+        svc,
+        public_url: public_url.map(|u| u.trim().trim_end_matches('/').to_owned()),
+    });
+    Router::new()
+        .route("/webhooks/{carrier}/dlr", post(delivery_reports))
+        .route("/webhooks/{carrier}/inbound", post(inbound_sms))
+        .fallback(web::no_route)
+        .method_not_allowed_fallback(web::wrong_method)
+        .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES))
+        .with_state(hooks)
+}
+
+#[derive(Serialize)]
+struct Ack {
+    ok: bool,
+}
+
+fn ack() -> Response {
+    web::json(StatusCode::OK, &Ack { ok: true })
 }
 
 /// The URL the carrier called, as it saw it: the configured public base URL if there is one,
@@ -60,123 +87,94 @@ pub fn called_url(req: &Request, public_base: Option<&str>) -> String {
     format!("{proto}://{host}{path_and_query}")
 }
 
-/// Handles a webhook call. `public_base` is the externally visible base URL, if configured.
-pub async fn handle(svc: &Services, req: Request, public_base: Option<&str>) -> Response<Body> {
-    let path = req.uri().path().to_owned();
-    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let Some(pos) = parts.iter().position(|p| *p == "webhooks") else {
-        return error(StatusCode::NOT_FOUND, "not_found", "no such webhook");
-    };
-    let (carrier, kind) = match &parts[pos + 1..] {
-        [carrier, kind] => (*carrier, *kind),
-        _ => return error(StatusCode::NOT_FOUND, "not_found", "no such webhook"),
-    };
-    let Some(hooks) = svc.webhooks_for(carrier) else {
-        return error(StatusCode::NOT_FOUND, "not_found", "unknown carrier");
-    };
-    if req.method() != Method::POST {
-        return error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "use POST",
-        );
-    }
-    let body: &[u8] = req.body().as_ref();
-    if body.len() > MAX_WEBHOOK_BYTES {
-        return error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "body too large",
-        );
-    }
-    let url = called_url(&req, public_base);
-    let call = WebhookRequest {
-        method: req.method().as_str(),
-        url: &url,
-        headers: req.headers(),
-        body,
-    };
+/// A webhook call whose carrier is known and whose signature holds: its webhooks and body.
+struct Verified {
+    hooks: Arc<dyn CarrierWebhooks>,
+    body: Bytes,
+}
+
+/// Finds the carrier, reads the body, and checks the carrier's signature (or token).
+async fn verified(h: &Hooks, carrier: &str, req: Request) -> Result<Verified, WebhookFailure> {
+    let hooks = h
+        .svc
+        .webhooks_for(carrier)
+        .cloned()
+        .ok_or(WebhookFailure::UnknownCarrier)?;
+    let url = called_url(&req, h.public_url.as_deref());
+    let (method, headers) = (req.method().clone(), req.headers().clone());
+    let body = Bytes::from_request(req, &())
+        .await
+        .map_err(|e| match e.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => WebhookFailure::TooLarge,
+            _ => WebhookFailure::BrokenBody,
+        })?;
     match hooks.ready().await {
         Ok(()) => {}
         Err(WebhookError::NotConfigured(e)) => {
             tracing::warn!(carrier, error = %e, "webhook of a carrier without credentials");
-            return error(StatusCode::NOT_FOUND, "not_found", "unknown carrier");
+            return Err(WebhookFailure::UnknownCarrier);
         }
         Err(e) => {
             // 5xx: the carrier calls again later, by when the secrets may be reachable.
             tracing::error!(carrier, error = %e, "carrier secrets unavailable");
-            return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again");
+            return Err(WebhookFailure::Unavailable);
         }
     }
-    let now = svc.clock.now();
-    if let Err(e) = hooks.verify(&call, now) {
+    let call = WebhookRequest {
+        method: method.as_str(),
+        url: &url,
+        headers: &headers,
+        body: &body,
+    };
+    if let Err(e) = hooks.verify(&call, h.svc.clock.now()) {
         tracing::warn!(carrier, error = %e, "webhook rejected");
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "webhook not authenticated",
-        );
+        return Err(WebhookFailure::Unauthorized);
     }
-    match kind {
-        "dlr" => delivery_reports(svc, carrier, hooks.as_ref(), body).await,
-        "inbound" => inbound_sms(svc, carrier, hooks.as_ref(), body).await,
-        _ => error(StatusCode::NOT_FOUND, "not_found", "no such webhook"),
-    }
+    Ok(Verified { hooks, body })
 }
 
 async fn inbound_sms(
-    svc: &Services,
-    carrier: &str,
-    hooks: &dyn CarrierWebhooks,
-    body: &[u8],
-) -> Response<Body> {
-    let sms = match hooks.parse_inbound(body) {
+    State(h): Shared,
+    Path(carrier): Path<String>,
+    req: Request,
+) -> Result<Response, WebhookFailure> {
+    let Verified { hooks, body } = verified(&h, &carrier, req).await?;
+    let sms = match hooks.parse_inbound(&body) {
         Ok(Some(sms)) => sms,
-        Ok(None) => return respond(StatusCode::OK, json!({ "ok": true })),
+        Ok(None) => return Ok(ack()),
         Err(e) => {
             tracing::warn!(carrier, error = %e, "inbound SMS not understood");
-            return error(
-                StatusCode::BAD_REQUEST,
-                "bad_payload",
-                "inbound SMS not understood",
-            );
+            return Err(WebhookFailure::BadPayload("inbound SMS"));
         }
     };
-    match inbound::receive(svc, carrier, &sms).await {
-        Ok(_) => respond(StatusCode::OK, json!({ "ok": true })),
+    match inbound::receive(&h.svc, &carrier, &sms).await {
+        Ok(_) => Ok(ack()),
         Err(e) => {
             // A 5xx makes the carrier send it again; storing it twice is harmless.
             tracing::error!(carrier, error = %e, "inbound SMS not stored");
-            error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
+            Err(WebhookFailure::Unavailable)
         }
     }
 }
 
 async fn delivery_reports(
-    svc: &Services,
-    carrier: &str,
-    hooks: &dyn CarrierWebhooks,
-    body: &[u8],
-) -> Response<Body> {
-    let reports = match hooks.parse_reports(body) {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::warn!(carrier, error = %e, "delivery report not understood");
-            return error(
-                StatusCode::BAD_REQUEST,
-                "bad_payload",
-                "delivery report not understood",
-            );
-        }
-    };
+    State(h): Shared,
+    Path(carrier): Path<String>,
+    req: Request,
+) -> Result<Response, WebhookFailure> {
+    let Verified { hooks, body } = verified(&h, &carrier, req).await?;
+    let reports = hooks.parse_reports(&body).map_err(|e| {
+        tracing::warn!(carrier, error = %e, "delivery report not understood");
+        WebhookFailure::BadPayload("delivery report")
+    })?;
     for report in &reports {
-        if let Err(e) = apply_report(svc, carrier, report).await {
+        if let Err(e) = apply_report(&h.svc, &carrier, report).await {
             // A 5xx makes the carrier send the report again; applying it twice is harmless.
             tracing::error!(carrier, error = %e, "delivery report not stored");
-            return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again");
+            return Err(WebhookFailure::Unavailable);
         }
     }
-    respond(StatusCode::OK, json!({ "ok": true }))
+    Ok(ack())
 }
 
 /// Applies one report. Unknown messages are acknowledged and logged (the carrier must stop).

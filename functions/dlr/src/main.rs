@@ -1,11 +1,9 @@
-//! Lambda bootstrap of the carrier webhooks: build the services once, then serve calls.
-
-use std::convert::Infallible;
-use std::sync::Arc;
+//! Lambda bootstrap of the carrier webhooks: build the services once, then serve calls with
+//! the webhooks' router.
 
 use praxis_shared::bootstrap::Wiring;
 
-use lambda_http::{Error, Request, run, service_fn};
+use lambda_http::{Error, run};
 
 // One thread: Lambda hands a function one event at a time, and below 1769 MB of memory it has
 // at most one vCPU; the work is waiting on DynamoDB, SQS and the carrier, which one thread
@@ -14,12 +12,7 @@ use lambda_http::{Error, Request, run, service_fn};
 async fn main() -> Result<(), Error> {
     praxis_shared::telemetry::init_json();
     // Only what this function uses (the store and the carriers' webhooks): the rest is not linked in.
-    let svc = Arc::new(Wiring::from_env().await?.with_webhooks()?.build());
-    let public_url: Option<Arc<str>> = std::env::var("PRAXIS_SMS_PUBLIC_URL").ok().map(Into::into);
-    run(service_fn(move |req: Request| {
-        let svc = svc.clone();
-        let public_url = public_url.clone();
-        async move { Ok::<_, Infallible>(praxis_dlr::handle(&svc, req, public_url.as_deref()).await) }
-    }))
-    .await
+    let svc = Wiring::from_env().await?.with_webhooks()?.build();
+    let public_url = std::env::var("PRAXIS_SMS_PUBLIC_URL").ok();
+    run(praxis_dlr::router(svc, public_url)).await
 }

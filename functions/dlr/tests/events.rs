@@ -1,14 +1,26 @@
 //! The webhook handler fed with the sample events of `events/dlr/`: a delivery report and an
 //! inbound SMS from the sim carrier.
 
+use axum::body::Bytes;
 use chrono::Utc;
+use http::Response;
 use lambda_http::Request;
 use praxis_shared::domain::message::Transition;
 use praxis_shared::domain::{MessageId, OrgId, Region, Status};
 use praxis_shared::ports::ReplyQuery;
+use praxis_shared::services::Services;
 use praxis_shared::testing::{
-    SIM_TOKEN, TestBackend, event, pending_message, practice, practice_with_reply_number,
+    SIM_TOKEN, TestBackend, call, event, pending_message, practice, practice_with_reply_number,
 };
+
+/// The router, called with the event as `lambda_http::run` calls it.
+async fn handle(svc: &Services, req: Request, public_url: Option<&str>) -> Response<Bytes> {
+    call(
+        praxis_dlr::router(svc.clone(), public_url.map(str::to_owned)),
+        req,
+    )
+    .await
+}
 
 async fn sent_message(t: &TestBackend) -> MessageId {
     let (org, _) = practice(t.svc(), "Praxis", Region::DE).await;
@@ -32,7 +44,7 @@ fn dlr(id: MessageId, token: &str) -> Request {
 async fn signed_report_delivers_the_message() {
     let t = TestBackend::new("http://127.0.0.1:9");
     let id = sent_message(&t).await;
-    let res = praxis_dlr::handle(t.svc(), dlr(id, SIM_TOKEN), None).await;
+    let res = handle(t.svc(), dlr(id, SIM_TOKEN), None).await;
     assert_eq!(res.status(), 200);
     let m = t.svc().store.get_message(id).await.expect("get");
     assert_eq!(m.map(|m| m.status), Some(Status::Delivered));
@@ -42,7 +54,7 @@ async fn signed_report_delivers_the_message() {
 async fn report_with_a_wrong_token_is_401_and_changes_nothing() {
     let t = TestBackend::new("http://127.0.0.1:9");
     let id = sent_message(&t).await;
-    let res = praxis_dlr::handle(t.svc(), dlr(id, "forged"), None).await;
+    let res = handle(t.svc(), dlr(id, "forged"), None).await;
     assert_eq!(res.status(), 401);
     let m = t.svc().store.get_message(id).await.expect("get");
     assert_eq!(m.map(|m| m.status), Some(Status::Sent));
@@ -51,7 +63,7 @@ async fn report_with_a_wrong_token_is_401_and_changes_nothing() {
 #[tokio::test]
 async fn report_for_an_unknown_message_is_acknowledged() {
     let t = TestBackend::new("http://127.0.0.1:9");
-    let res = praxis_dlr::handle(
+    let res = handle(
         t.svc(),
         dlr(MessageId::new(chrono::Utc::now()), SIM_TOKEN),
         None,
@@ -102,7 +114,7 @@ async fn inbound_sms_is_stored_once_as_a_reply_to_the_last_message_sent() {
 
     for _ in 0..2 {
         // The second post is the carrier resending its webhook.
-        let res = praxis_dlr::handle(t.svc(), inbound(REPLY_NUMBER, "in-1", SIM_TOKEN), None).await;
+        let res = handle(t.svc(), inbound(REPLY_NUMBER, "in-1", SIM_TOKEN), None).await;
         assert_eq!(res.status(), 200);
     }
     let replies = replies_of(&t, org.id).await;
@@ -123,7 +135,7 @@ async fn inbound_sms_with_a_wrong_token_is_401_and_stores_nothing() {
     let t = TestBackend::new("http://127.0.0.1:9");
     let (org, _) =
         practice_with_reply_number(t.svc(), "Praxis", Region::DE, Some(REPLY_NUMBER)).await;
-    let res = praxis_dlr::handle(t.svc(), inbound(REPLY_NUMBER, "in-1", "forged"), None).await;
+    let res = handle(t.svc(), inbound(REPLY_NUMBER, "in-1", "forged"), None).await;
     assert_eq!(res.status(), 401);
     assert!(replies_of(&t, org.id).await.is_empty());
 }
@@ -133,7 +145,7 @@ async fn inbound_sms_to_a_number_no_practice_has_is_acknowledged_and_not_stored(
     let t = TestBackend::new("http://127.0.0.1:9");
     let (org, _) =
         practice_with_reply_number(t.svc(), "Praxis", Region::DE, Some(REPLY_NUMBER)).await;
-    let res = praxis_dlr::handle(t.svc(), inbound("+4915112349999", "in-1", SIM_TOKEN), None).await;
+    let res = handle(t.svc(), inbound("+4915112349999", "in-1", SIM_TOKEN), None).await;
     assert_eq!(res.status(), 200);
     assert!(replies_of(&t, org.id).await.is_empty());
 }
@@ -145,7 +157,7 @@ async fn inbound_sms_the_carrier_could_not_have_sent_is_400() {
         practice_with_reply_number(t.svc(), "Praxis", Region::DE, Some(REPLY_NUMBER)).await;
     let mut req = inbound(REPLY_NUMBER, "in-1", SIM_TOKEN);
     *req.body_mut() = lambda_http::Body::from(r#"{"to": "+4915112340000"}"#);
-    let res = praxis_dlr::handle(t.svc(), req, None).await;
+    let res = handle(t.svc(), req, None).await;
     assert_eq!(res.status(), 400);
     assert!(replies_of(&t, org.id).await.is_empty());
 }

@@ -1,0 +1,202 @@
+//! `POST /v1/messages` (one or a batch, idempotent with `Idempotency-Key`),
+//! `GET /v1/messages/{id}` and `GET /v1/messages` (the last 60 days, newest first).
+
+use std::collections::HashMap;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use http::{HeaderMap, StatusCode};
+use praxis_shared::domain::message::Message;
+use praxis_shared::domain::org::Org;
+use praxis_shared::domain::{MessageId, Status};
+use praxis_shared::ports::{IdempotencyClaim, IdempotencyRecord, ListQuery};
+use praxis_shared::services::Services;
+use praxis_shared::web::{self, ErrorBody};
+use sha2::{Digest, Sha256};
+
+use crate::auth::Practice;
+use crate::error::ApiError;
+use crate::request::{self, JsonBody, ListParams, NewMessage, SendBody};
+use crate::views::{Batch, Item, MessagePage, MessageView};
+
+fn new_record(org: &Org, id: MessageId, m: NewMessage, at: DateTime<Utc>) -> Message {
+    Message::accepted(id, org.id, m.to, m.sender, m.text, m.reference, at)
+}
+
+/// With an `Idempotency-Key`, message ids derive from the key, so a retry rewrites the same
+/// messages (a no-op) and re-enqueues the ones still pending: a request that failed half-way is
+/// completed by its retry, and nothing is ever sent twice.
+pub async fn send(
+    State(svc): State<Services>,
+    Practice(org): Practice,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let idem = request::idempotency_key(&headers)?;
+    let (single, items): (bool, Vec<Result<NewMessage, ApiError>>) =
+        match request::parse_send(&body, svc.settings.max_batch)? {
+            // A single message that fails is a failed request, not an item of a batch.
+            SendBody::One(m) => (true, vec![Ok(request::new_message(&org, &m)?)]),
+            SendBody::Batch(items) => (
+                false,
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item.and_then(|m| request::new_message(&org, &m).map_err(|e| e.in_item(i)))
+                    })
+                    .collect(),
+            ),
+        };
+
+    let now = svc.clock.now();
+    let (created_at, replay) = match &idem {
+        None => (now, false),
+        Some(key) => {
+            let record = IdempotencyRecord {
+                org_id: org.id,
+                key: key.clone(),
+                fingerprint: hex::encode(Sha256::digest(&body)),
+                created_at: now,
+            };
+            match svc.store.claim_idempotency_key(&record).await? {
+                IdempotencyClaim::Fresh => (now, false),
+                IdempotencyClaim::Seen(first) if first.fingerprint == record.fingerprint => {
+                    (first.created_at, true)
+                }
+                IdempotencyClaim::Seen(_) => return Err(ApiError::IdempotencyKeyReused),
+            }
+        }
+    };
+
+    let mut slots: Vec<Result<MessageId, ApiError>> = Vec::with_capacity(items.len());
+    let mut records = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        match item {
+            Ok(m) => {
+                let id = match &idem {
+                    Some(key) => MessageId::derived(org.id, key, i, created_at),
+                    None => MessageId::new(created_at),
+                };
+                records.push(new_record(&org, id, m, created_at));
+                slots.push(Ok(id));
+            }
+            Err(e) => slots.push(Err(e)),
+        }
+    }
+
+    let accepted: Vec<Message> = if records.is_empty() {
+        vec![]
+    } else if replay {
+        svc.store.insert_messages(&records).await?;
+        let ids: Vec<MessageId> = records.iter().map(|m| m.id).collect();
+        svc.store.get_messages(&ids).await?
+    } else {
+        svc.store.insert_messages(&records).await?;
+        records
+    };
+    let pending: Vec<MessageId> = accepted
+        .iter()
+        .filter(|m| m.status == Status::Pending)
+        .map(|m| m.id)
+        .collect();
+    if !pending.is_empty() {
+        svc.queue.enqueue(&pending).await?;
+    }
+    tracing::info!(
+        practice = %org.id,
+        accepted = accepted.len(),
+        rejected = slots.iter().filter(|s| s.is_err()).count(),
+        replay,
+        "messages accepted"
+    );
+
+    let seen: Vec<Message> = accepted.into_iter().map(|m| m.as_seen_at(now)).collect();
+    let by_id: HashMap<MessageId, &Message> = seen.iter().map(|m| (m.id, m)).collect();
+    let out: Vec<Item<MessageView>> = slots
+        .into_iter()
+        .map(|slot| match slot {
+            Ok(id) => match by_id.get(&id) {
+                Some(m) => Item::Ok(MessageView::from(*m)),
+                None => Item::Failed(ApiError::NotFound("message").body()),
+            },
+            Err(e) => Item::Failed(e.body()),
+        })
+        .collect();
+    if single {
+        return Ok(match out.into_iter().next() {
+            Some(Item::Ok(m)) => web::json(StatusCode::ACCEPTED, &m),
+            Some(Item::Failed(f)) => web::json(StatusCode::ACCEPTED, &f),
+            None => return Err(ApiError::NotFound("message")),
+        });
+    }
+    let any_ok = out.iter().any(|i| matches!(i, Item::Ok(_)));
+    let (status, error) = if any_ok {
+        (StatusCode::ACCEPTED, None)
+    } else {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(ErrorBody {
+                code: "all_messages_rejected",
+                message: "no message of the batch was accepted; see each item's error".into(),
+                field: Some("messages".into()),
+            }),
+        )
+    };
+    Ok(web::json(
+        status,
+        &Batch {
+            messages: out,
+            error,
+        },
+    ))
+}
+
+pub async fn get_one(
+    State(svc): State<Services>,
+    Practice(org): Practice,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    // An id that is not even text (bad percent-encoding) names no message either.
+    let id = id
+        .ok()
+        .and_then(|Path(id)| MessageId::parse(&id).ok())
+        .ok_or(ApiError::NotFound("message"))?;
+    let now = svc.clock.now();
+    let m = svc
+        .store
+        .get_message(id)
+        .await?
+        .filter(|m| m.org_id == org.id && m.is_visible_at(now))
+        .ok_or(ApiError::NotFound("message"))?
+        .as_seen_at(now);
+    Ok(web::json(StatusCode::OK, &MessageView::from(&m)))
+}
+
+pub async fn list(
+    State(svc): State<Services>,
+    Practice(org): Practice,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let now = svc.clock.now();
+    let params: ListParams = request::query(q.as_deref())?;
+    let w = params.window(now, |c| MessageId::parse(c).ok())?;
+    let q = ListQuery {
+        status: params.status()?,
+        since: w.since,
+        until: w.until,
+        after: w.after,
+        limit: w.limit,
+    };
+    let page = svc.store.list_messages(org.id, &q).await?;
+    let seen: Vec<Message> = page.items.into_iter().map(|m| m.as_seen_at(now)).collect();
+    Ok(web::json(
+        StatusCode::OK,
+        &MessagePage {
+            messages: seen.iter().map(MessageView::from).collect(),
+            next_cursor: page.next.map(|c| c.to_string()),
+        },
+    ))
+}
