@@ -1,4 +1,5 @@
-"""Starts moto's server (same arguments as `moto_server`) with two fixes to its DynamoDB.
+"""Starts moto's server (same arguments as `moto_server`) with three fixes, two to its DynamoDB
+and one to its SQS.
 
 1. Atomic requests. moto serves each HTTP request on its own thread and evaluates a condition
 and writes the item in separate steps without a lock, so two concurrent conditional writes to

@@ -12,8 +12,9 @@ Rust constants with regular expressions and compares them with the template:
 - the dispatch queue's visibility timeout and its redrive policy's maxReceiveCount, and that the
   dispatch function's timeout is at most a sixth of the visibility timeout.
 
-Run it with a Python that has cfn-lint (for its CloudFormation-aware YAML loader) or PyYAML:
-    /work/scratch/venv-cfn/bin/python tests/template_matches_code.py
+Run it with a Python that has cfn-lint (for its CloudFormation-aware YAML loader) or PyYAML;
+scripts/test.sh uses the cfn-lint venv it installs, from the repository's root:
+    target/test-deps/cfn-venv/bin/python tests/template_matches_code.py
 Exits 0 when everything matches, 1 with one line per mismatch otherwise, 2 if it cannot run.
 """
 
@@ -41,7 +42,10 @@ def load_template(path):
     try:
         import yaml
     except ImportError:
-        sys.exit("needs cfn-lint or PyYAML: run it with /work/scratch/venv-cfn/bin/python")
+        sys.exit(
+            "needs cfn-lint or PyYAML: run it with target/test-deps/cfn-venv/bin/python "
+            "(scripts/test.sh installs it)"
+        )
 
     class Loader(yaml.SafeLoader):
         pass

@@ -46,8 +46,8 @@ impl Resp {
         self.body
     }
 
-    /// Asserts the DESIGN.md error shape `{"error":{"code","message",…}}` and returns the
-    /// error object.
+    /// Asserts the error shape of docs/contract.md#errors (`{"error":{"code","message",…}}`) and
+    /// returns the error object.
     pub fn error(&self) -> &Value {
         let e = &self.body["error"];
         for part in ["code", "message"] {

@@ -1,4 +1,4 @@
-//! The store on one DynamoDB table (key design in KEYS.md). Every status change is a single
+//! The store on one DynamoDB table (keys: docs/dynamodb-keys.md). Every status change is a single
 //! conditional write stating its invariant; nothing reads a message to decide how to write it.
 
 use std::collections::HashMap;

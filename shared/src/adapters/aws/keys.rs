@@ -1,4 +1,4 @@
-//! The single-table key design (KEYS.md explains it): how each item's keys and index attributes
+//! The single-table key design (docs/dynamodb-keys.md): how each item's keys and index attributes
 //! are spelled, and `create_table`, which makes a table with exactly these keys and indexes.
 
 use std::time::Duration;

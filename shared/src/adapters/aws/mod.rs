@@ -1,5 +1,5 @@
 //! The AWS backend (production): the store on DynamoDB, one table with the key design in
-//! KEYS.md beside this file; the dispatch queue on SQS, mail through SES v2, blobs in S3.
+//! docs/dynamodb-keys.md; the dispatch queue on SQS, mail through SES v2, blobs in S3.
 //! Clients come from one `aws_config` load per process.
 
 mod dynamo;
