@@ -7,11 +7,11 @@ one item can both pass their condition (seen: a dispatcher's `sent` and a delive
 `sent` both recorded). DynamoDB applies each request to an item atomically; here every
 DynamoDB request runs under one lock, which gives the same guarantee.
 
-2. Speed. moto 5.2.5 backs up the *whole table* with copy.deepcopy before every TransactWriteItems, so it
-can roll back a cancelled transaction. A table of N items then costs O(N) per transaction and N
-transactions O(N^2): with a few thousand messages (every `sent` is a transaction with its
-carrier-reference item) moto spends minutes copying and grows to gigabytes, and the end-to-end
-suite on `serve --backend aws` times out.
+2. Speed of DynamoDB transactions. moto 5.2.5 backs up the *whole table* with copy.deepcopy
+before every TransactWriteItems, so it can roll back a cancelled transaction. A table of N items
+then costs O(N) per transaction and N transactions O(N^2): with a few thousand messages (every
+`sent` is a transaction with its carrier-reference item) moto spends minutes copying and grows
+to gigabytes, and the end-to-end suite on `serve --backend aws` times out.
 
 The fix keeps moto's transaction code and its semantics: the whole-table copy becomes a no-op,
 and instead the items the transaction names are saved before it runs and put back exactly as

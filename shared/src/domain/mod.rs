@@ -1,5 +1,6 @@
 //! The rules of the product, free of any I/O: numbers, senders, texts and their parts, the
-//! status machine, keys and money. Every value here is parsed once and trusted afterwards.
+//! status machine, messages and replies, practices, API keys and ids. Every value here is
+//! parsed once and trusted afterwards.
 
 pub mod apikey;
 pub mod ids;
