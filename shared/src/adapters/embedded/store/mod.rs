@@ -1,94 +1,31 @@
 //! The store on a SQLite file: one connection in WAL mode behind a mutex, used from a blocking
 //! thread. Every status change is one `UPDATE … WHERE status IN (…)`, so it is conditional.
 
+mod row;
+mod schema;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
-use crate::domain::message::{HistoryEntry, Message, RETENTION, Transition};
+use crate::domain::message::{Message, RETENTION, Transition};
 use crate::domain::org::Org;
 use crate::domain::reply::Reply;
 use crate::domain::status::EXPIRY;
-use crate::domain::{
-    KeyId, MessageId, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId, Status,
-};
+use crate::domain::{KeyId, MessageId, OrgId, PhoneNumber, ReplyId, Status};
 use crate::ports::{
     IdempotencyClaim, IdempotencyRecord, ListQuery, Page, PortError, PortResult, ReplyQuery, Store,
 };
 
-const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS orgs (
-    id TEXT PRIMARY KEY,
-    doc TEXT NOT NULL
-);
--- Inbound SMS find their practice by its reply number, which only one practice may have.
-CREATE UNIQUE INDEX IF NOT EXISTS orgs_by_reply_number
-    ON orgs (json_extract(doc, '$.reply_number'))
-    WHERE json_extract(doc, '$.reply_number') IS NOT NULL;
-CREATE TABLE IF NOT EXISTS api_keys (
-    hash TEXT PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    org_id TEXT NOT NULL,
-    hint TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    revoked_at INTEGER
-);
-CREATE TABLE IF NOT EXISTS idempotency_keys (
-    org_id TEXT NOT NULL,
-    key TEXT NOT NULL,
-    fingerprint TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    PRIMARY KEY (org_id, key)
-);
-CREATE TABLE IF NOT EXISTS messages (
-    id TEXT PRIMARY KEY,
-    org_id TEXT NOT NULL,
-    to_number TEXT NOT NULL,
-    sender TEXT NOT NULL,
-    body TEXT NOT NULL,
-    reference TEXT,
-    encoding TEXT NOT NULL,
-    segments INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    reason TEXT,
-    created_at INTEGER NOT NULL,
-    sent_at INTEGER,
-    carrier TEXT,
-    carrier_ref TEXT,
-    lease_until INTEGER NOT NULL DEFAULT 0,
-    history TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS messages_by_org ON messages (org_id, id);
-CREATE UNIQUE INDEX IF NOT EXISTS messages_by_carrier_ref
-    ON messages (carrier, carrier_ref) WHERE carrier_ref IS NOT NULL;
-CREATE INDEX IF NOT EXISTS messages_open
-    ON messages (status) WHERE status IN ('pending', 'queued', 'sent', 'buffered');
--- What a reply answers: a practice's latest message to the patient's number.
-CREATE INDEX IF NOT EXISTS messages_by_recipient ON messages (org_id, to_number, id);
-CREATE TABLE IF NOT EXISTS replies (
-    id TEXT PRIMARY KEY,
-    org_id TEXT NOT NULL,
-    from_number TEXT NOT NULL,
-    to_number TEXT NOT NULL,
-    body TEXT NOT NULL,
-    received_at INTEGER NOT NULL,
-    carrier TEXT NOT NULL,
-    carrier_ref TEXT NOT NULL,
-    in_reply_to TEXT,
-    UNIQUE (carrier, carrier_ref)
-);
-CREATE INDEX IF NOT EXISTS replies_by_org ON replies (org_id, id);
-"#;
-
-const MESSAGE_COLUMNS: &str = "id, org_id, to_number, sender, body, reference, encoding, \
-     segments, status, reason, created_at, sent_at, carrier, carrier_ref, history";
-
-const REPLY_COLUMNS: &str =
-    "id, org_id, from_number, to_number, body, received_at, carrier, carrier_ref, in_reply_to";
+use row::{
+    MESSAGE_COLUMNS, MessageRow, REPLY_COLUMNS, ReplyRow, corrupt, from_ms, key_row, ms, parse_key,
+    rfc3339,
+};
+use schema::SCHEMA;
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -145,143 +82,6 @@ fn conflict_or_db(what: &'static str) -> impl Fn(rusqlite::Error) -> PortError {
     }
 }
 
-fn ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-fn from_ms(v: i64) -> PortResult<DateTime<Utc>> {
-    DateTime::<Utc>::from_timestamp_millis(v)
-        .ok_or_else(|| PortError::Corrupt(format!("timestamp {v} out of range")))
-}
-
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-fn corrupt<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> PortError {
-    move |e| PortError::Corrupt(format!("{what}: {e}"))
-}
-
-/// Raw columns of a message row; parsed outside the row callback so errors stay typed.
-struct MessageRow {
-    id: String,
-    org_id: String,
-    to: String,
-    sender: String,
-    body: String,
-    reference: Option<String>,
-    encoding: String,
-    segments: i64,
-    status: String,
-    reason: Option<String>,
-    created_at: i64,
-    sent_at: Option<i64>,
-    carrier: Option<String>,
-    carrier_ref: Option<String>,
-    history: String,
-}
-
-impl MessageRow {
-    fn read(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
-        Ok(MessageRow {
-            id: r.get(0)?,
-            org_id: r.get(1)?,
-            to: r.get(2)?,
-            sender: r.get(3)?,
-            body: r.get(4)?,
-            reference: r.get(5)?,
-            encoding: r.get(6)?,
-            segments: r.get(7)?,
-            status: r.get(8)?,
-            reason: r.get(9)?,
-            created_at: r.get(10)?,
-            sent_at: r.get(11)?,
-            carrier: r.get(12)?,
-            carrier_ref: r.get(13)?,
-            history: r.get(14)?,
-        })
-    }
-
-    fn parse(self) -> PortResult<Message> {
-        let encoding = serde_json::from_value(serde_json::Value::String(self.encoding))
-            .map_err(corrupt("encoding"))?;
-        Ok(Message {
-            id: MessageId::parse(&self.id).map_err(corrupt("message id"))?,
-            org_id: OrgId::parse(&self.org_id).map_err(corrupt("org id"))?,
-            to: number(&self.to)?,
-            sender: SenderId::parse(&self.sender).map_err(corrupt("sender"))?,
-            text: self.body,
-            reference: self.reference,
-            encoding,
-            segments: u32::try_from(self.segments).map_err(corrupt("segments"))?,
-            status: self.status.parse().map_err(corrupt("status"))?,
-            reason: match self.reason {
-                Some(r) => Some(
-                    Reason::parse(&r).ok_or_else(|| PortError::Corrupt(format!("reason {r}")))?,
-                ),
-                None => None,
-            },
-            created_at: from_ms(self.created_at)?,
-            sent_at: self.sent_at.map(from_ms).transpose()?,
-            carrier: self.carrier,
-            carrier_ref: self.carrier_ref,
-            history: serde_json::from_str::<Vec<HistoryEntry>>(&self.history)
-                .map_err(corrupt("history"))?,
-        })
-    }
-}
-
-fn number(v: &str) -> PortResult<PhoneNumber> {
-    // Stored numbers are E.164, so the region only matters for a corrupt value.
-    PhoneNumber::parse(v, Region::DE).map_err(corrupt("number"))
-}
-
-/// Raw columns of a reply row, parsed outside the row callback like [`MessageRow`].
-struct ReplyRow {
-    id: String,
-    org_id: String,
-    from: String,
-    to: String,
-    body: String,
-    received_at: i64,
-    carrier: String,
-    carrier_ref: String,
-    in_reply_to: Option<String>,
-}
-
-impl ReplyRow {
-    fn read(r: &Row<'_>) -> rusqlite::Result<ReplyRow> {
-        Ok(ReplyRow {
-            id: r.get(0)?,
-            org_id: r.get(1)?,
-            from: r.get(2)?,
-            to: r.get(3)?,
-            body: r.get(4)?,
-            received_at: r.get(5)?,
-            carrier: r.get(6)?,
-            carrier_ref: r.get(7)?,
-            in_reply_to: r.get(8)?,
-        })
-    }
-
-    fn parse(self) -> PortResult<Reply> {
-        Ok(Reply {
-            id: ReplyId::parse(&self.id).map_err(corrupt("reply id"))?,
-            org_id: OrgId::parse(&self.org_id).map_err(corrupt("org id"))?,
-            from: number(&self.from)?,
-            to: number(&self.to)?,
-            text: self.body,
-            received_at: from_ms(self.received_at)?,
-            carrier: self.carrier,
-            carrier_ref: self.carrier_ref,
-            in_reply_to: self
-                .in_reply_to
-                .map(|i| MessageId::parse(&i).map_err(corrupt("in_reply_to")))
-                .transpose()?,
-        })
-    }
-}
-
 /// The id range of a time window read newest first, continuing below `after` (exclusive
 /// upper bound). Ids are ULIDs of any kind, so a time window is an id range.
 fn id_window(
@@ -321,37 +121,6 @@ fn status_list(statuses: &[Status]) -> String {
         .map(|s| format!("'{}'", s.as_str()))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn key_row(r: &Row<'_>) -> rusqlite::Result<(String, String, String, String, i64, Option<i64>)> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-    ))
-}
-
-fn parse_key(
-    (hash, id, org_id, hint, created_at, revoked_at): (
-        String,
-        String,
-        String,
-        String,
-        i64,
-        Option<i64>,
-    ),
-) -> PortResult<ApiKeyRecord> {
-    Ok(ApiKeyRecord {
-        id: KeyId::parse(&id).map_err(corrupt("key id"))?,
-        org_id: OrgId::parse(&org_id).map_err(corrupt("org id"))?,
-        hash: KeyHash::from_stored(hash),
-        hint,
-        created_at: from_ms(created_at)?,
-        revoked_at: revoked_at.map(from_ms).transpose()?,
-    })
 }
 
 #[async_trait]

@@ -1,0 +1,66 @@
+//! The SQLite schema: one table per kind of record, practices as JSON documents, and the indexes
+//! the store's queries need. `SqliteStore::open` creates whatever is missing.
+
+pub(super) const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS orgs (
+    id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+);
+-- Inbound SMS find their practice by its reply number, which only one practice may have.
+CREATE UNIQUE INDEX IF NOT EXISTS orgs_by_reply_number
+    ON orgs (json_extract(doc, '$.reply_number'))
+    WHERE json_extract(doc, '$.reply_number') IS NOT NULL;
+CREATE TABLE IF NOT EXISTS api_keys (
+    hash TEXT PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    org_id TEXT NOT NULL,
+    hint TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    org_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (org_id, key)
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    to_number TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    body TEXT NOT NULL,
+    reference TEXT,
+    encoding TEXT NOT NULL,
+    segments INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT,
+    created_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    carrier TEXT,
+    carrier_ref TEXT,
+    lease_until INTEGER NOT NULL DEFAULT 0,
+    history TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_org ON messages (org_id, id);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_carrier_ref
+    ON messages (carrier, carrier_ref) WHERE carrier_ref IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_open
+    ON messages (status) WHERE status IN ('pending', 'queued', 'sent', 'buffered');
+-- What a reply answers: a practice's latest message to the patient's number.
+CREATE INDEX IF NOT EXISTS messages_by_recipient ON messages (org_id, to_number, id);
+CREATE TABLE IF NOT EXISTS replies (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    from_number TEXT NOT NULL,
+    to_number TEXT NOT NULL,
+    body TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    carrier TEXT NOT NULL,
+    carrier_ref TEXT NOT NULL,
+    in_reply_to TEXT,
+    UNIQUE (carrier, carrier_ref)
+);
+CREATE INDEX IF NOT EXISTS replies_by_org ON replies (org_id, id);
+"#;
