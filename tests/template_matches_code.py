@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Checks that template.yaml makes the same table and queue as the Rust code.
 
-`praxis-sms aws bootstrap` creates the DynamoDB table with `create_table`
-(shared/src/adapters/aws/keys.rs) and the queues with `create_queues`
-(shared/src/adapters/aws/sqs.rs); a deployed stack gets them from template.yaml. The two must
-agree, or the Lambdas would query indexes or attributes the table does not have. This reads the
-Rust constants with regular expressions and compares them with the template:
+`praxis-sms aws bootstrap` creates the DynamoDB table with `create_table` and the queues with
+`create_queues` (shared/src/adapters/aws/provision.rs), the table with the keys the store spells
+(shared/src/adapters/aws/store/keys.rs); a deployed stack gets them from template.yaml. The two
+must agree, or the Lambdas would query indexes or attributes the table does not have. This reads
+the Rust constants with regular expressions and compares them with the template:
 
 - the table's key schema (PK/SK), attribute definitions, the GSIs (names, hash/range keys,
   projection) and the TTL attribute;
@@ -24,8 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
-KEYS_RS = ROOT / "shared/src/adapters/aws/keys.rs"
-SQS_RS = ROOT / "shared/src/adapters/aws/sqs.rs"
+KEYS_RS = ROOT / "shared/src/adapters/aws/store/keys.rs"
+PROVISION_RS = ROOT / "shared/src/adapters/aws/provision.rs"
 
 
 def load_template(path):
@@ -84,19 +84,20 @@ def rust_int_const(source, name, path):
     return value
 
 
-def rust_indexes(source, path):
-    """{name: (pk, sk, projection)} from the `Index` constants and `index(&GSIn, ProjectionType::X)`."""
+def rust_indexes(keys, keys_path, provision, provision_path):
+    """{name: (pk, sk, projection)} from the `Index` constants in `keys` and the
+    `index(&GSIn, ProjectionType::X)` calls of `create_table` in `provision`."""
     indexes = {}
-    for const, body in re.findall(r"pub const (\w+): Index = Index \{(.*?)\};", source, re.S):
+    for const, body in re.findall(r"pub const (\w+): Index = Index \{(.*?)\};", keys, re.S):
         fields = dict(re.findall(r'(\w+): "([^"]*)"', body))
-        proj = re.search(rf"index\(&{const}, ProjectionType::(\w+)\)", source)
+        proj = re.search(rf"index\(&(?:keys::)?{const}, ProjectionType::(\w+)\)", provision)
         if not proj:
-            sys.exit(f"{path}: `create_table` does not create index {const}")
+            sys.exit(f"{provision_path}: `create_table` does not create index {const}")
         # ProjectionType::KeysOnly -> KEYS_ONLY, All -> ALL
         projection = re.sub(r"(?<!^)(?=[A-Z])", "_", proj.group(1)).upper()
         indexes[fields["name"]] = (fields["pk"], fields["sk"], projection)
     if not indexes:
-        sys.exit(f"{path}: no `Index` constants found")
+        sys.exit(f"{keys_path}: no `Index` constants found")
     return indexes
 
 
@@ -108,7 +109,7 @@ def resource_of_type(resources, kind, name):
 
 def main():
     keys_rs = KEYS_RS.read_text(encoding="utf-8")
-    sqs_rs = SQS_RS.read_text(encoding="utf-8")
+    provision_rs = PROVISION_RS.read_text(encoding="utf-8")
     resources = load_template(TEMPLATE)["Resources"]
     errors = []
 
@@ -121,8 +122,8 @@ def main():
     pk = rust_str_const(keys_rs, "PK", KEYS_RS)
     sk = rust_str_const(keys_rs, "SK", KEYS_RS)
     ttl = rust_str_const(keys_rs, "EXPIRES_AT", KEYS_RS)
-    code_indexes = rust_indexes(keys_rs, KEYS_RS)
-    keys_where = "keys.rs"
+    code_indexes = rust_indexes(keys_rs, KEYS_RS, provision_rs, PROVISION_RS)
+    keys_where = "store/keys.rs and provision.rs"
 
     key_schema = {k["KeyType"]: k["AttributeName"] for k in table.get("KeySchema", [])}
     expect("table key schema", key_schema, {"HASH": pk, "RANGE": sk}, keys_where)
@@ -154,14 +155,14 @@ def main():
     expect("TTL attribute", ttl_spec.get("AttributeName"), ttl, keys_where)
     expect("TTL enabled", ttl_spec.get("Enabled"), True, keys_where)
     expect("billing mode", table.get("BillingMode"), "PAY_PER_REQUEST",
-           "keys.rs (BillingMode::PayPerRequest)")
+           "provision.rs (BillingMode::PayPerRequest)")
 
     # --- the queues
     queue = resource_of_type(resources, "AWS::SQS::Queue", "DispatchQueue")
-    max_receive = rust_int_const(sqs_rs, "MAX_RECEIVE_COUNT", SQS_RS)
-    visibility = rust_int_const(sqs_rs, "VISIBILITY_TIMEOUT_SECONDS", SQS_RS)
-    dlq_retention = rust_int_const(sqs_rs, "DLQ_RETENTION_SECONDS", SQS_RS)
-    sqs_where = "sqs.rs"
+    max_receive = rust_int_const(provision_rs, "MAX_RECEIVE_COUNT", PROVISION_RS)
+    visibility = rust_int_const(provision_rs, "VISIBILITY_TIMEOUT_SECONDS", PROVISION_RS)
+    dlq_retention = rust_int_const(provision_rs, "DLQ_RETENTION_SECONDS", PROVISION_RS)
+    sqs_where = "provision.rs"
 
     expect("dispatch queue VisibilityTimeout", int(queue.get("VisibilityTimeout", -1)),
            visibility, sqs_where)
@@ -186,7 +187,7 @@ def main():
         for e in errors:
             print(f"  - {e}", file=sys.stderr)
         return 1
-    print(f"template.yaml matches keys.rs and sqs.rs: keys {pk}/{sk}, "
+    print(f"template.yaml matches store/keys.rs and provision.rs: keys {pk}/{sk}, "
           f"GSIs {', '.join(sorted(code_indexes))}, TTL {ttl}, "
           f"visibility {visibility} s, maxReceiveCount {max_receive}")
     return 0

@@ -1,21 +1,22 @@
 //! The AWS backend (production): the store on DynamoDB, one table with the key design in
-//! docs/dynamodb-keys.md; the dispatch queue on SQS, mail through SES v2, blobs in S3.
-//! Clients come from one `aws_config` load per process.
+//! docs/dynamodb-keys.md; the dispatch queue on SQS, mail through SES v2, blobs in S3, carrier
+//! secrets from SSM; and `provision`, which creates them. Clients come from one `aws_config`
+//! load per process.
 
-mod dynamo;
-mod item;
-pub mod keys;
-pub mod s3;
-pub mod ses;
-pub mod sqs;
-pub mod ssm;
+mod blobs;
+mod error;
+mod mailer;
+mod provision;
+mod queue;
+mod ssm;
+mod store;
 
-pub use dynamo::DynamoStore;
-pub use keys::create_table;
-pub use s3::{S3Blobs, create_bucket};
-pub use ses::{SesMailer, verify_sender};
-pub use sqs::{ReceivedJob, SqsQueue, create_queues};
+pub use blobs::S3Blobs;
+pub use mailer::SesMailer;
+pub use provision::{create_bucket, create_queues, create_table, verify_sender};
+pub use queue::{ReceivedJob, SqsQueue};
 pub use ssm::SsmParameters;
+pub use store::DynamoStore;
 
 use std::sync::Arc;
 

@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use aws_sdk_ssm::Client;
-use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata};
 
 use crate::carriers::lazy::LoadError;
+
+use super::error::SdkFailure;
 
 /// GetParameters takes at most 10 names.
 const MAX_NAMES: usize = 10;
@@ -46,16 +47,7 @@ impl SsmParameters {
                 .with_decryption(true)
                 .send()
                 .await
-                .map_err(|e| {
-                    LoadError::Unavailable(match e.as_service_error() {
-                        Some(err) => format!(
-                            "SSM {}: {}",
-                            err.code().unwrap_or("error"),
-                            err.message().unwrap_or("no message")
-                        ),
-                        None => format!("SSM request failed: {}", DisplayErrorContext(&e)),
-                    })
-                })?;
+                .map_err(|e| LoadError::Unavailable(SdkFailure::new("SSM", e).detail))?;
             let missing = out.invalid_parameters.unwrap_or_default();
             if !missing.is_empty() {
                 return Err(LoadError::NotConfigured(format!(

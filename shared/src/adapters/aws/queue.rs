@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
-    SendMessageBatchRequestEntry,
+    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, SendMessageBatchRequestEntry,
 };
 
 use crate::domain::MessageId;
 use crate::ports::{PortError, PortResult, Queue};
+
+use super::error::sdk_unavailable;
 
 /// SendMessageBatch takes at most 10 entries.
 const BATCH_SIZE: usize = 10;
@@ -22,12 +22,6 @@ const BATCH_SIZE: usize = 10;
 const SEND_ATTEMPTS: u32 = 4;
 /// SQS delays a message by at most 15 minutes.
 const MAX_DELAY_SECONDS: u64 = 900;
-/// Deliveries of one job before SQS moves it to the dead-letter queue.
-pub const MAX_RECEIVE_COUNT: u32 = 5;
-/// Above the dispatch lease (60 s), so a job is not delivered again while a worker holds it.
-pub const VISIBILITY_TIMEOUT_SECONDS: u32 = 120;
-/// The dead-letter queue keeps its messages for the SQS maximum, 14 days, for inspection.
-const DLQ_RETENTION_SECONDS: u32 = 14 * 24 * 60 * 60;
 
 #[derive(Debug, Clone)]
 pub struct SqsQueue {
@@ -101,8 +95,8 @@ pub struct ReceivedJob {
     /// Needed to delete the job or to change when it comes back.
     pub receipt_handle: String,
     pub body: String,
-    /// How often SQS has handed it out, this time included (the DLQ takes it after
-    /// [`MAX_RECEIVE_COUNT`]).
+    /// How often SQS has handed it out, this time included (the dead-letter queue takes it
+    /// after `MAX_RECEIVE_COUNT`, see [`create_queues`](super::create_queues)).
     pub receive_count: u32,
 }
 
@@ -220,71 +214,6 @@ impl Queue for SqsQueue {
             .await
             .map_err(|e| sdk_unavailable("SQS", e))?;
         Ok(())
-    }
-}
-
-/// Creates the dispatch queue `name` and its dead-letter queue `<name>-dlq` (idempotent, as
-/// CreateQueue is for equal attributes) and returns their URLs: `(queue_url, dlq_url)`.
-pub async fn create_queues(client: &Client, name: &str) -> PortResult<(String, String)> {
-    let dlq_url = client
-        .create_queue()
-        .queue_name(format!("{name}-dlq"))
-        .attributes(
-            QueueAttributeName::MessageRetentionPeriod,
-            DLQ_RETENTION_SECONDS.to_string(),
-        )
-        .send()
-        .await
-        .map_err(|e| sdk_unavailable("SQS", e))?
-        .queue_url
-        .ok_or_else(|| PortError::Unavailable("SQS CreateQueue returned no URL".into()))?;
-    let dlq_arn = client
-        .get_queue_attributes()
-        .queue_url(&dlq_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .map_err(|e| sdk_unavailable("SQS", e))?
-        .attributes
-        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-        .ok_or_else(|| PortError::Unavailable("SQS returned no ARN for the DLQ".into()))?;
-    let redrive = serde_json::json!({
-        "deadLetterTargetArn": dlq_arn,
-        "maxReceiveCount": MAX_RECEIVE_COUNT.to_string(),
-    });
-    let queue_url = client
-        .create_queue()
-        .queue_name(name)
-        .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
-        .attributes(
-            QueueAttributeName::VisibilityTimeout,
-            VISIBILITY_TIMEOUT_SECONDS.to_string(),
-        )
-        .send()
-        .await
-        .map_err(|e| sdk_unavailable("SQS", e))?
-        .queue_url
-        .ok_or_else(|| PortError::Unavailable("SQS CreateQueue returned no URL".into()))?;
-    Ok((queue_url, dlq_url))
-}
-
-/// Any SDK failure as `PortError::Unavailable`, with the service's code and message when it
-/// answered (shared by the SQS, SES and S3 adapters).
-pub(super) fn sdk_unavailable<E, R>(service: &str, e: SdkError<E, R>) -> PortError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match e.as_service_error() {
-        Some(err) => PortError::Unavailable(format!(
-            "{service} {}: {}",
-            err.code().unwrap_or("error"),
-            err.message().unwrap_or("no message")
-        )),
-        None => PortError::Unavailable(format!(
-            "{service} request failed: {}",
-            DisplayErrorContext(&e)
-        )),
     }
 }
 

@@ -1,22 +1,11 @@
-//! The single-table key design (docs/dynamodb-keys.md): how each item's keys and index attributes
-//! are spelled, and `create_table`, which makes a table with exactly these keys and indexes.
+//! The single-table key design (docs/dynamodb-keys.md explains it): how each item's keys and
+//! index attributes are spelled. `provision::create_table` makes a table with exactly these.
 
-use std::time::Duration;
-
-use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::client::Waiters as _;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
-};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::domain::apikey::KeyHash;
 use crate::domain::message::RETENTION;
 use crate::domain::{KeyId, MessageId, OrgId, PhoneNumber};
-use crate::ports::{PortError, PortResult};
-
-use super::dynamo::sdk_error;
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
@@ -141,81 +130,4 @@ pub fn stamp(t: DateTime<Utc>) -> String {
 /// When DynamoDB's TTL may delete an item created at `created_at` (epoch seconds).
 pub fn expires_at(created_at: DateTime<Utc>) -> i64 {
     (created_at + RETENTION).timestamp()
-}
-
-fn attribute(name: &str) -> PortResult<AttributeDefinition> {
-    AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(ScalarAttributeType::S)
-        .build()
-        .map_err(request)
-}
-
-fn key(name: &str, kind: KeyType) -> PortResult<KeySchemaElement> {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(kind)
-        .build()
-        .map_err(request)
-}
-
-fn index(index: &Index, projection: ProjectionType) -> PortResult<GlobalSecondaryIndex> {
-    GlobalSecondaryIndex::builder()
-        .index_name(index.name)
-        .key_schema(key(index.pk, KeyType::Hash)?)
-        .key_schema(key(index.sk, KeyType::Range)?)
-        .projection(Projection::builder().projection_type(projection).build())
-        .build()
-        .map_err(request)
-}
-
-pub(super) fn request(e: aws_sdk_dynamodb::error::BuildError) -> PortError {
-    PortError::Unavailable(format!("cannot build DynamoDB request: {e}"))
-}
-
-/// Creates the table praxis-sms runs on (keys, the three indexes, on-demand billing), waits
-/// until it is active, and turns on TTL. `Conflict` if a table of that name exists.
-pub async fn create_table(client: &Client, table: &str) -> PortResult<()> {
-    let mut create = client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key(PK, KeyType::Hash)?)
-        .key_schema(key(SK, KeyType::Range)?)
-        // Listing and the sweeps read whole messages from GSI1; GSI2 and GSI3 only need the
-        // id (in PK) and, for GSI3, `sent_at` (its sort key), so they stay small.
-        .global_secondary_indexes(index(&GSI1, ProjectionType::All)?)
-        .global_secondary_indexes(index(&GSI2, ProjectionType::KeysOnly)?)
-        .global_secondary_indexes(index(&GSI3, ProjectionType::KeysOnly)?);
-    for name in [PK, SK, GSI1.pk, GSI1.sk, GSI2.pk, GSI2.sk, GSI3.pk, GSI3.sk] {
-        create = create.attribute_definitions(attribute(name)?);
-    }
-    create.send().await.map_err(|e| {
-        let e = sdk_error(e);
-        if e.code.as_deref() == Some("ResourceInUseException") {
-            PortError::Conflict(format!("table {table} exists"))
-        } else {
-            e.into()
-        }
-    })?;
-    client
-        .wait_until_table_exists()
-        .table_name(table)
-        .wait(Duration::from_secs(300))
-        .await
-        .map_err(|e| PortError::Unavailable(format!("table {table} did not become active: {e}")))?;
-    client
-        .update_time_to_live()
-        .table_name(table)
-        .time_to_live_specification(
-            TimeToLiveSpecification::builder()
-                .enabled(true)
-                .attribute_name(EXPIRES_AT)
-                .build()
-                .map_err(request)?,
-        )
-        .send()
-        .await
-        .map_err(|e| PortError::from(sdk_error(e)))?;
-    Ok(())
 }

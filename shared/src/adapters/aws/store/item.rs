@@ -143,7 +143,7 @@ pub fn message_item(m: &Message) -> Item {
         .set("history", AttributeValue::L(history))
         .set(keys::EXPIRES_AT, n(keys::expires_at(m.created_at)));
     // The sparse indexes hold a message exactly while it is in their statuses; transitions
-    // add and remove these attributes in the same write as the status (dynamo.rs, `apply`).
+    // add and remove these attributes in the same write as the status (`transition_update`).
     match (m.status, m.sent_at) {
         (Status::Pending | Status::Queued, _) => {
             b = b
@@ -373,6 +373,19 @@ pub fn message_from(item: &Item) -> PortResult<Message> {
         carrier_ref: r.opt_str("carrier_ref")?.map(str::to_owned),
         history: history_from(&r)?,
     })
+}
+
+/// A GSI3 entry: which message, and when it was sent.
+pub fn awaiting_report(item: &Item) -> PortResult<(MessageId, DateTime<Utc>)> {
+    let sent_at = Read::new(item, "awaiting-report entry").time(keys::GSI3.sk)?;
+    Ok((message_id_of_key(item)?, sent_at))
+}
+
+/// The message an index entry points at (GSI2 and GSI3 carry only the keys).
+pub fn message_id_of_key(item: &Item) -> PortResult<MessageId> {
+    let pk = Read::new(item, "message key").str(keys::PK)?;
+    keys::message_id_in_pk(pk)
+        .ok_or_else(|| PortError::Corrupt("message key PK: not MSG#<id>".into()))
 }
 
 #[cfg(test)]

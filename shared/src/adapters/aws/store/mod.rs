@@ -1,13 +1,16 @@
-//! The store on one DynamoDB table (keys: docs/dynamodb-keys.md). Every status change is a single
-//! conditional write stating its invariant; nothing reads a message to decide how to write it.
+//! The store on one DynamoDB table (key design in docs/dynamodb-keys.md). Every status change is
+//! a single conditional write stating its invariant; nothing reads a message to decide how to
+//! write it.
+
+mod expression;
+mod item;
+pub(super) mod keys;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
 };
@@ -24,8 +27,10 @@ use crate::ports::{
     IdempotencyClaim, IdempotencyRecord, ListQuery, Page, PortError, PortResult, ReplyQuery, Store,
 };
 
-use super::item::{self, Item, Read, history_entry, s};
-use super::keys::{self, Index, request, stamp};
+use super::error::{conditional, failed_conditions, request, sdk_unavailable};
+use expression::{Expr, UpdateSpec, transition_update};
+use item::{Item, Read, awaiting_report, history_entry, message_id_of_key, s};
+use keys::{Index, stamp};
 
 /// Conditional writes in flight at once for bulk work (a batch of up to 1000 messages, the
 /// sweeps): enough to hide latency, few enough not to trip on-demand throttling.
@@ -68,7 +73,6 @@ impl DynamoStore {
         DynamoStore { client, table }
     }
 
-    /// A strongly consistent read of one item: status reads right after a write must see it.
     /// One conditional status move, valid only while the history has `seen` entries.
     async fn apply_once(
         &self,
@@ -113,6 +117,7 @@ impl DynamoStore {
         }
     }
 
+    /// A strongly consistent read of one item: status reads right after a write must see it.
     async fn get(&self, key: Item) -> PortResult<Option<Item>> {
         let out = self
             .client
@@ -122,7 +127,7 @@ impl DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| sdk_unavailable("DynamoDB", e))?;
         Ok(out.item)
     }
 
@@ -160,7 +165,7 @@ impl DynamoStore {
             Ok(_) => Ok(Transacted::Written),
             Err(e) => match failed_conditions(&e) {
                 Some(flags) => Ok(Transacted::Refused(flags)),
-                None => Err(unavailable(e)),
+                None => Err(sdk_unavailable("DynamoDB", e)),
             },
         }
     }
@@ -214,7 +219,7 @@ impl DynamoStore {
             .send()
             .try_collect()
             .await
-            .map_err(unavailable)
+            .map_err(|e| sdk_unavailable("DynamoDB", e))
     }
 
     /// Fetches up to 100 messages, retrying the keys DynamoDB leaves unprocessed.
@@ -242,7 +247,7 @@ impl DynamoStore {
                 .request_items(&self.table, wanted)
                 .send()
                 .await
-                .map_err(unavailable)?;
+                .map_err(|e| sdk_unavailable("DynamoDB", e))?;
             if let Some(items) = out.responses.as_mut().and_then(|r| r.remove(&self.table)) {
                 for i in &items {
                     found.push(item::message_from(i)?);
@@ -344,7 +349,7 @@ impl DynamoStore {
             .set_exclusive_start_key(start)
             .send()
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| sdk_unavailable("DynamoDB", e))?;
         Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
     }
 
@@ -424,225 +429,12 @@ enum Transacted {
     Refused(Vec<bool>),
 }
 
-/// Placeholders for an expression: every attribute name goes through `#name`, since DynamoDB
-/// reserves hundreds of words (`status`, `name`, `to`, `text` among them), values through `:vN`.
-#[derive(Default)]
-struct Expr {
-    names: HashMap<String, String>,
-    values: HashMap<String, AttributeValue>,
-}
-
-impl Expr {
-    fn name(&mut self, name: &str) -> String {
-        let placeholder = format!("#{name}");
-        self.names
-            .entry(placeholder.clone())
-            .or_insert_with(|| name.to_owned());
-        placeholder
-    }
-
-    fn value(&mut self, v: AttributeValue) -> String {
-        let placeholder = format!(":v{}", self.values.len());
-        self.values.insert(placeholder.clone(), v);
-        placeholder
-    }
-
-    /// DynamoDB rejects empty maps, so an unused one is left out.
-    #[allow(clippy::type_complexity)]
-    fn into_parts(
-        self,
-    ) -> (
-        Option<HashMap<String, String>>,
-        Option<HashMap<String, AttributeValue>>,
-    ) {
-        (
-            (!self.names.is_empty()).then_some(self.names),
-            (!self.values.is_empty()).then_some(self.values),
-        )
-    }
-}
-
 /// Tries of a status move that loses to concurrent moves of the same message.
 const APPLY_TRIES: usize = 5;
 
 enum Applied {
     Written,
     Refused,
-}
-
-struct UpdateSpec {
-    update: String,
-    condition: String,
-    expr: Expr,
-}
-
-/// The write of a status move: the status, a history entry, the reason and carrier if given,
-/// and the sparse index attributes of the new status, all conditional on `from`.
-fn transition_update(t: &Transition, from: &[Status]) -> UpdateSpec {
-    let mut e = Expr::default();
-    let status = e.name("status");
-    let from = from
-        .iter()
-        .map(|st| e.value(s(st.as_str())))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let condition = format!("{status} IN ({from})");
-    let history = e.name("history");
-    let mut set = vec![
-        format!("{status} = {}", e.value(s(t.to.as_str()))),
-        format!(
-            "{history} = list_append({history}, {})",
-            e.value(history_entry(t.to, t.at))
-        ),
-    ];
-    // Any move ends a dispatcher's lease, as in the embedded store.
-    let mut remove = vec![e.name("lease_until")];
-    if let Some(reason) = t.reason {
-        set.push(format!(
-            "{} = {}",
-            e.name("reason"),
-            e.value(s(reason.as_str()))
-        ));
-    }
-    if let Some((carrier, carrier_ref)) = &t.carrier {
-        set.push(format!("{} = {}", e.name("carrier"), e.value(s(carrier))));
-        set.push(format!(
-            "{} = {}",
-            e.name("carrier_ref"),
-            e.value(s(carrier_ref))
-        ));
-    }
-    let leave_open = |e: &mut Expr, remove: &mut Vec<String>| {
-        remove.push(e.name(keys::GSI2.pk));
-        remove.push(e.name(keys::GSI2.sk));
-    };
-    match t.to {
-        Status::Pending | Status::Queued => {}
-        Status::Sent => {
-            leave_open(&mut e, &mut remove);
-            // The first `sent` fixes sent_at, which the awaiting-report index sorts by.
-            let (sent, at) = (e.name("sent_at"), e.value(s(stamp(t.at))));
-            set.push(format!("{sent} = if_not_exists({sent}, {at})"));
-            set.push(format!(
-                "{} = {}",
-                e.name(keys::GSI3.pk),
-                e.value(s(keys::AWAITING_REPORT))
-            ));
-            set.push(format!(
-                "{} = if_not_exists({sent}, {at})",
-                e.name(keys::GSI3.sk)
-            ));
-        }
-        // From `sent` it stays in the awaiting-report index; from `pending`/`queued` it has
-        // no sent_at and, as in the embedded store, never expires.
-        Status::Buffered => leave_open(&mut e, &mut remove),
-        Status::Delivered | Status::Undelivered => {
-            leave_open(&mut e, &mut remove);
-            remove.push(e.name(keys::GSI3.pk));
-            remove.push(e.name(keys::GSI3.sk));
-        }
-    }
-    UpdateSpec {
-        update: format!("SET {} REMOVE {}", set.join(", "), remove.join(", ")),
-        condition,
-        expr: e,
-    }
-}
-
-/// An SDK failure reduced to what the store decides on: the service's error code, if any.
-pub(super) struct SdkFailure {
-    pub code: Option<String>,
-    detail: String,
-}
-
-impl SdkFailure {
-    fn is_condition_failure(&self) -> bool {
-        self.code.as_deref() == Some("ConditionalCheckFailedException")
-    }
-}
-
-/// Throttling, 5xx, timeouts and dispatch failures are all worth retrying; other service
-/// errors (a missing table, a rejected request) are not, but the port has no better word and
-/// the detail says which. Messages carry codes and AWS's text, never item values.
-impl From<SdkFailure> for PortError {
-    fn from(f: SdkFailure) -> PortError {
-        PortError::Unavailable(f.detail)
-    }
-}
-
-pub(super) fn sdk_error<E, R>(e: SdkError<E, R>) -> SdkFailure
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match e.as_service_error() {
-        Some(service) => SdkFailure {
-            code: service.code().map(str::to_owned),
-            detail: format!(
-                "DynamoDB {}: {}",
-                service.code().unwrap_or("error"),
-                service.message().unwrap_or("no message")
-            ),
-        },
-        None => SdkFailure {
-            code: None,
-            detail: format!("DynamoDB request failed: {}", DisplayErrorContext(&e)),
-        },
-    }
-}
-
-fn unavailable<E, R>(e: SdkError<E, R>) -> PortError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    sdk_error(e).into()
-}
-
-/// A conditional write's outcome: `None` when its condition did not hold.
-fn conditional<T, E, R>(r: Result<T, SdkError<E, R>>) -> PortResult<Option<T>>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match r {
-        Ok(out) => Ok(Some(out)),
-        Err(e) => {
-            let f = sdk_error(e);
-            if f.is_condition_failure() {
-                Ok(None)
-            } else {
-                Err(f.into())
-            }
-        }
-    }
-}
-
-/// For a transaction cancelled by conditions: which of its items failed theirs.
-fn failed_conditions<R>(e: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<bool>> {
-    let Some(TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error()
-    else {
-        return None;
-    };
-    let flags: Vec<bool> = c
-        .cancellation_reasons()
-        .iter()
-        .map(|r| r.code() == Some("ConditionalCheckFailed"))
-        .collect();
-    // Cancelled for another reason (a conflicting transaction, throttling): worth a retry.
-    flags.contains(&true).then_some(flags)
-}
-
-/// A GSI3 entry: which message, and when it was sent.
-fn awaiting_report(item: &Item) -> PortResult<(MessageId, DateTime<Utc>)> {
-    let sent_at = Read::new(item, "awaiting-report entry").time(keys::GSI3.sk)?;
-    Ok((message_id_of_key(item)?, sent_at))
-}
-
-fn message_id_of_key(item: &Item) -> PortResult<MessageId> {
-    let pk = Read::new(item, "message key").str(keys::PK)?;
-    keys::message_id_in_pk(pk)
-        .ok_or_else(|| PortError::Corrupt("message key PK: not MSG#<id>".into()))
 }
 
 #[async_trait]
@@ -1082,7 +874,7 @@ impl Store for DynamoStore {
             .send()
             .try_collect()
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| sdk_unavailable("DynamoDB", e))?;
         let deletes: Vec<_> = old
             .into_iter()
             .map(|key| self.purge_item(key, cutoff))

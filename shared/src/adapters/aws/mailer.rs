@@ -8,12 +8,11 @@
 
 use async_trait::async_trait;
 use aws_sdk_sesv2::Client;
-use aws_sdk_sesv2::error::ProvideErrorMetadata as _;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageTag};
 
 use crate::ports::{Email, Mailer, PortError, PortResult};
 
-use super::sqs::sdk_unavailable;
+use super::error::sdk_unavailable;
 
 /// SES limits a tag value to 256 characters.
 const TAG_VALUE_MAX: usize = 256;
@@ -84,23 +83,6 @@ impl Mailer for SesMailer {
             .await
             .map_err(|e| sdk_unavailable("SES", e))?;
         Ok(())
-    }
-}
-
-/// Registers `from` as an SES email identity (SES then mails it a verification link); an
-/// identity that already exists is fine, so the bootstrap can run again.
-pub async fn verify_sender(client: &Client, from: &str) -> PortResult<()> {
-    match client
-        .create_email_identity()
-        .email_identity(from)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("AlreadyExistsException") => {
-            Ok(())
-        }
-        Err(e) => Err(sdk_unavailable("SES", e)),
     }
 }
 

@@ -5,19 +5,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
-use aws_sdk_s3::error::ProvideErrorMetadata as _;
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{
-    BucketLocationConstraint, CreateBucketConfiguration, PublicAccessBlockConfiguration,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
-    ServerSideEncryptionRule,
-};
+use aws_sdk_s3::types::ServerSideEncryption;
 
 use crate::ports::{Blobs, PortError, PortResult};
 
-use super::sqs::sdk_unavailable;
+use super::error::sdk_unavailable;
 
 /// The longest a presigned URL lives, whatever the caller asks for.
 pub const PRESIGN_MAX: Duration = Duration::from_secs(15 * 60);
@@ -87,58 +82,4 @@ impl Blobs for S3Blobs {
             .map_err(|e| sdk_unavailable("S3", e))?;
         Ok(request.uri().to_owned())
     }
-}
-
-/// Creates the private blob bucket in `region` (an existing bucket of ours is fine), blocks
-/// every kind of public access and sets SSE-S3 as its default encryption.
-pub async fn create_bucket(client: &Client, bucket: &str, region: &str) -> PortResult<()> {
-    let mut create = client.create_bucket().bucket(bucket);
-    // us-east-1 is the one region that rejects an explicit location constraint.
-    if region != "us-east-1" {
-        create = create.create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(region))
-                .build(),
-        );
-    }
-    match create.send().await {
-        Ok(_) => {}
-        Err(e)
-            if e.as_service_error().and_then(|s| s.code()) == Some("BucketAlreadyOwnedByYou") => {}
-        Err(e) => return Err(sdk_unavailable("S3", e)),
-    }
-    client
-        .put_public_access_block()
-        .bucket(bucket)
-        .public_access_block_configuration(
-            PublicAccessBlockConfiguration::builder()
-                .block_public_acls(true)
-                .ignore_public_acls(true)
-                .block_public_policy(true)
-                .restrict_public_buckets(true)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| sdk_unavailable("S3", e))?;
-    let by_default = ServerSideEncryptionByDefault::builder()
-        .sse_algorithm(ServerSideEncryption::Aes256)
-        .build()
-        .map_err(|e| PortError::Unavailable(format!("S3 encryption config: {e}")))?;
-    let encryption = ServerSideEncryptionConfiguration::builder()
-        .rules(
-            ServerSideEncryptionRule::builder()
-                .apply_server_side_encryption_by_default(by_default)
-                .build(),
-        )
-        .build()
-        .map_err(|e| PortError::Unavailable(format!("S3 encryption config: {e}")))?;
-    client
-        .put_bucket_encryption()
-        .bucket(bucket)
-        .server_side_encryption_configuration(encryption)
-        .send()
-        .await
-        .map_err(|e| sdk_unavailable("S3", e))?;
-    Ok(())
 }
