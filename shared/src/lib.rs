@@ -2,7 +2,6 @@
 //! adapters, and the carriers. The Lambda functions and the local stack are built from it.
 
 pub mod adapters;
-pub mod bootstrap;
 pub mod carriers;
 pub mod domain;
 pub mod http;
@@ -11,3 +10,4 @@ pub mod services;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod wiring;

@@ -3,7 +3,7 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use praxis_shared::bootstrap::Wiring;
+use praxis_shared::wiring::Wiring;
 
 use lambda_http::{Error, Request, run, service_fn};
 
