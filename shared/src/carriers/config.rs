@@ -183,7 +183,7 @@ pub fn webhooks(
 }
 
 /// Makes a carrier's part (its sending side, its webhooks) from complete settings.
-type Make<T> = fn(&Settings, &HashMap<String, String>) -> Result<Arc<T>, String>;
+type Make<T> = fn(&CarrierSettings, &HashMap<String, String>) -> Result<Arc<T>, String>;
 
 /// Builds a carrier's part (`make`) from its settings now, or, when secrets wait for a fetch,
 /// as a lazy stand-in (`lazy`) that builds it on first use.
@@ -213,19 +213,19 @@ fn build<T: ?Sized + 'static>(
 }
 
 /// The settings a carrier reads, and which of them are secrets.
-struct Settings {
+struct CarrierSettings {
     kind: CarrierKind,
     plain: &'static [&'static str],
     secrets: &'static [&'static str],
 }
 
-const SEVEN: Settings = Settings {
+const SEVEN: CarrierSettings = CarrierSettings {
     kind: CarrierKind::Seven,
     plain: &[seven::ENV_API_URL],
     secrets: &[seven::ENV_API_KEY, seven::ENV_SIGNING_KEY],
 };
 
-const VONAGE: Settings = Settings {
+const VONAGE: CarrierSettings = CarrierSettings {
     kind: CarrierKind::Vonage,
     plain: &[vonage::ENV_API_URL, vonage::ENV_SIGNATURE_METHOD],
     secrets: &[
@@ -236,7 +236,7 @@ const VONAGE: Settings = Settings {
 };
 
 /// The settings of `kind`; the sim has none.
-fn settings(kind: CarrierKind) -> Option<&'static Settings> {
+fn settings(kind: CarrierKind) -> Option<&'static CarrierSettings> {
     match kind {
         CarrierKind::Sim => None,
         CarrierKind::Seven => Some(&SEVEN),
@@ -252,7 +252,7 @@ struct Found {
     to_fetch: Vec<(String, String)>,
 }
 
-impl Settings {
+impl CarrierSettings {
     /// What `get` has of these settings; secrets named as parameters count only
     /// `with_parameters`. Fails naming the first secret that is missing.
     fn find(
