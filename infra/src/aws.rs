@@ -7,18 +7,28 @@ use clap::{Args, Subcommand};
 use praxis_shared::adapters::aws::{
     create_bucket, create_queues, create_table, s3_client, sdk_config, verify_sender,
 };
-use praxis_shared::bootstrap::{ENV_BUCKET, ENV_QUEUE_URL, ENV_SENDER_EMAIL, ENV_TABLE};
 use praxis_shared::ports::PortError;
+use praxis_shared::wiring::{ENV_BUCKET, ENV_QUEUE_URL, ENV_SENDER_EMAIL, ENV_TABLE};
 use serde_json::json;
 
-/// The table the admin commands use with `--backend aws`: `PRAXIS_SMS_TABLE`, or the name
-/// `aws bootstrap` gives it by default.
-pub fn table_name() -> String {
-    std::env::var(ENV_TABLE)
+/// A variable of the environment, unless it is empty.
+pub fn env(name: &str) -> Option<String> {
+    std::env::var(name)
         .ok()
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| DEFAULT_NAME.to_owned())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The environment as `--backend aws` reads it: the Lambda functions' variables, with the names
+/// `aws bootstrap` gives by default where one is not set (the table `praxis-sms`, the bucket
+/// `<table>-blobs`).
+pub fn env_with_defaults(name: &str) -> Option<String> {
+    let table = || env(ENV_TABLE).unwrap_or_else(|| DEFAULT_NAME.to_owned());
+    match name {
+        ENV_TABLE => Some(table()),
+        ENV_BUCKET => Some(env(ENV_BUCKET).unwrap_or_else(|| format!("{}-blobs", table()))),
+        other => env(other),
+    }
 }
 
 const DEFAULT_NAME: &str = "praxis-sms";

@@ -43,12 +43,8 @@ pub async fn open_store(common: &Common) -> anyhow::Result<Arc<dyn Store>> {
 
 #[cfg(feature = "aws")]
 async fn aws_store() -> anyhow::Result<Arc<dyn Store>> {
-    let table = crate::aws::table_name();
-    let config = praxis_shared::adapters::aws::sdk_config().await;
-    Ok(Arc::new(praxis_shared::adapters::aws::DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(&config),
-        table,
-    )))
+    let wiring = praxis_shared::wiring::Wiring::from_lookup(crate::aws::env_with_defaults).await?;
+    Ok(wiring.build().store)
 }
 
 #[cfg(not(feature = "aws"))]

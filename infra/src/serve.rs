@@ -12,16 +12,14 @@ use anyhow::Context;
 use chrono::Utc;
 use praxis_dispatch::{LOCAL_RETRY_DELAY, Outcome, dispatch_one};
 use praxis_shared::adapters::embedded::{FileBlobs, JobReceiver, LocalBackend};
-use praxis_shared::carriers::CarrierWebhooks;
-use praxis_shared::carriers::failover::{BreakerPolicy, FailoverCarrier};
-use praxis_shared::carriers::seven::{SevenCarrier, SevenConfig, SevenWebhooks};
+use praxis_shared::carriers::config::{self, CarrierKind};
+use praxis_shared::carriers::failover::BreakerPolicy;
 use praxis_shared::carriers::sim::SimCarrier;
-use praxis_shared::carriers::vonage::{VonageCarrier, VonageConfig, VonageWebhooks};
 use praxis_shared::domain::message::retention_cutoff;
 use praxis_shared::domain::org::{EmailAddress, OrgName};
 use praxis_shared::domain::{Region, SenderId};
-use praxis_shared::ports::Carrier;
 use praxis_shared::services::Services;
+use praxis_shared::wiring::Wiring;
 use serde_json::json;
 
 use crate::admin::{NewOrg, create_org};
@@ -42,11 +40,13 @@ pub struct ServeArgs {
     /// SEVEN_API_URL defaults to https://gateway.seven.io) or Vonage (needs VONAGE_API_KEY,
     /// VONAGE_API_SECRET and VONAGE_SIGNATURE_SECRET; VONAGE_API_URL defaults to
     /// https://rest.nexmo.com).
+    /// On `--backend aws` a secret may instead be named as an SSM parameter, like in Lambda
+    /// (PRAXIS_SMS_SEVEN_API_KEY_PARAMETER, ...).
     #[arg(long, value_enum, env = "PRAXIS_SMS_CARRIER", default_value = "sim")]
-    carrier: CarrierChoice,
+    carrier: CarrierKind,
     /// A second carrier that takes over while the first keeps failing (circuit breaker).
     #[arg(long, value_enum, env = "PRAXIS_SMS_FALLBACK_CARRIER")]
-    fallback_carrier: Option<CarrierChoice>,
+    fallback_carrier: Option<CarrierKind>,
     /// How long the fallback carrier takes all traffic before the first carrier gets a trial.
     #[arg(long, env = "PRAXIS_SMS_FAILOVER_COOL_DOWN_SECS", default_value_t = 30)]
     failover_cool_down_secs: u64,
@@ -58,34 +58,13 @@ pub struct ServeArgs {
     common: Common,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum CarrierChoice {
-    /// The simulated carrier (DESIGN.md): outcomes by the recipient's last four digits.
-    Sim,
-    /// seven.io's HTTP API and signed webhooks.
-    Seven,
-    /// Vonage's SMS API and signed webhooks.
-    Vonage,
-}
-
-/// An HTTP carrier and its webhooks, or None for the sim (which needs the open backend).
-type Built = Option<(Arc<dyn Carrier>, Arc<dyn CarrierWebhooks>)>;
-
-/// Builds a carrier from its environment; fails before anything is opened or sent.
-fn build_carrier(choice: CarrierChoice) -> anyhow::Result<Built> {
-    Ok(match choice {
-        CarrierChoice::Sim => None,
-        CarrierChoice::Seven => {
-            let config = SevenConfig::from_env().context("seven carrier")?;
-            let carrier = SevenCarrier::new(&config).context("seven carrier")?;
-            Some((Arc::new(carrier), Arc::new(SevenWebhooks::new(&config))))
-        }
-        CarrierChoice::Vonage => {
-            let config = VonageConfig::from_env().context("vonage carrier")?;
-            let carrier = VonageCarrier::new(&config).context("vonage carrier")?;
-            Some((Arc::new(carrier), Arc::new(VonageWebhooks::new(&config))))
-        }
-    })
+/// Checks the carrier's settings as the wiring will read them; fails before anything is
+/// opened or sent.
+fn check_carrier(kind: CarrierKind, backend: Backend) -> anyhow::Result<()> {
+    // Only on AWS is there a parameter store to name secrets in.
+    let with_parameters = backend == Backend::Aws;
+    config::check(kind, &|name| std::env::var(name).ok(), with_parameters)?;
+    Ok(())
 }
 
 /// Where the dispatcher's jobs come from: the in-process channel or the SQS queue.
@@ -95,9 +74,10 @@ enum Jobs {
     Sqs(Arc<praxis_shared::adapters::aws::SqsQueue>),
 }
 
-/// A backend opened for serve, with the sim carrier as its carrier.
+/// A backend opened for serve: its ports in a wiring that carriers are still to be added to,
+/// the sim carrier of this stack, and what serve needs beyond the ports.
 struct Opened {
-    svc: Services,
+    wiring: Wiring,
     jobs: Jobs,
     sim: Arc<SimCarrier>,
     blobs: Option<FileBlobs>,
@@ -126,7 +106,7 @@ async fn open_backend(
             )
             .with_context(|| format!("cannot open the data in {}", dir.display()))?;
             Ok(Opened {
-                svc: local.services,
+                wiring: Wiring::from_services(local.services, |name| std::env::var(name).ok()),
                 jobs: Jobs::Channel(local.jobs),
                 sim: local.sim,
                 blobs: Some(local.blobs),
@@ -135,9 +115,9 @@ async fn open_backend(
         #[cfg(feature = "aws")]
         Backend::Aws => {
             let sim = Arc::new(sim_carrier(dir, base_url, secrets)?);
-            let (svc, queue) = crate::serve_aws::services(sim.clone(), &secrets.sim_token).await?;
+            let (wiring, queue) = crate::serve_aws::wiring().await?;
             Ok(Opened {
-                svc,
+                wiring,
                 jobs: Jobs::Sqs(queue),
                 sim,
                 blobs: None,
@@ -153,16 +133,45 @@ async fn open_backend(
     }
 }
 
+/// The services of this stack: its ports, and the carriers chosen on the command line, each
+/// with its webhooks. The sim's webhooks stay whichever carrier sends: it keeps reporting what
+/// it took before a change of carrier.
+fn wire_carriers(
+    wiring: Wiring,
+    sim: Arc<SimCarrier>,
+    args: &ServeArgs,
+    token: &str,
+) -> anyhow::Result<Services> {
+    let wiring = wiring
+        .with_sim(sim, token)
+        .with_carrier_kind(args.carrier)
+        .and_then(|w| w.with_webhooks_of(args.carrier))
+        .context("--carrier")?;
+    let wiring = match args.fallback_carrier {
+        Some(fallback) => {
+            let policy = BreakerPolicy {
+                cool_down: Duration::from_secs(args.failover_cool_down_secs.max(1)),
+                ..BreakerPolicy::default()
+            };
+            wiring
+                .with_fallback(fallback, policy)
+                .and_then(|w| w.with_webhooks_of(fallback))
+                .context("--fallback-carrier")?
+        }
+        None => wiring,
+    };
+    Ok(wiring.build())
+}
+
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // A carrier that cannot be configured stops serve before anything is opened or sent.
     if args.fallback_carrier == Some(args.carrier) {
         anyhow::bail!("--fallback-carrier must differ from --carrier");
     }
-    let primary = build_carrier(args.carrier).context("--carrier")?;
-    let fallback = match args.fallback_carrier {
-        Some(choice) => Some(build_carrier(choice).context("--fallback-carrier")?),
-        None => None,
-    };
+    check_carrier(args.carrier, args.common.backend).context("--carrier")?;
+    if let Some(fallback) = args.fallback_carrier {
+        check_carrier(fallback, args.common.backend).context("--fallback-carrier")?;
+    }
     let dir = prepare_dir(&args.common.data_dir)?;
     let secrets = load_secrets(&dir)?;
     let listener = tokio::net::TcpListener::bind(args.addr)
@@ -176,41 +185,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
 
     let Opened {
-        mut svc,
+        wiring,
         jobs,
         sim,
         blobs,
     } = open_backend(args.common.backend, &dir, &base_url, &secrets).await?;
-    // Every configured carrier's webhooks are accepted: with failover, reports come from both.
-    // The sim's stay too: it keeps reporting what it took before a change of carrier.
-    let sim_as_carrier: Arc<dyn Carrier> = sim.clone();
-    let mut take = |built: Built| -> Arc<dyn Carrier> {
-        match built {
-            Some((carrier, hooks)) => {
-                svc.accept_webhooks(hooks);
-                carrier
-            }
-            None => sim_as_carrier.clone(),
-        }
-    };
-    let primary = take(primary);
-    let carrier: Arc<dyn Carrier> = match fallback {
-        Some(fallback) => {
-            let secondary = take(fallback);
-            let policy = BreakerPolicy {
-                cool_down: Duration::from_secs(args.failover_cool_down_secs.max(1)),
-                ..BreakerPolicy::default()
-            };
-            Arc::new(FailoverCarrier::new(
-                primary,
-                secondary,
-                svc.clock.clone(),
-                policy,
-            ))
-        }
-        None => primary,
-    };
-    svc.carrier = carrier;
+    let svc = wire_carriers(wiring, sim.clone(), &args, &secrets.sim_token)?;
 
     if svc.store.list_orgs().await?.is_empty() {
         let demo = create_org(

@@ -1,7 +1,7 @@
 //! `praxis-sms serve --backend aws`: the local stack on the AWS adapters (DynamoDB, SQS, SES,
-//! S3 at `AWS_ENDPOINT_URL`, e.g. moto), with the sim carrier reporting to this stack's own
-//! webhook. The dispatcher polls SQS and hands each batch to the dispatch Lambda's handler, then
-//! does what Lambda's event source mapping does with the answer.
+//! S3 at `AWS_ENDPOINT_URL`, e.g. moto), wired as the Lambda functions are. The dispatcher polls
+//! SQS and hands each batch to the dispatch Lambda's handler, then does what Lambda's event
+//! source mapping does with the answer.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -10,33 +10,23 @@ use std::time::Duration;
 use anyhow::Context;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use praxis_dispatch::LOCAL_RETRY_DELAY;
-use praxis_shared::adapters::aws::{AwsNames, AwsPorts, ReceivedJob, SqsQueue, sdk_config};
-use praxis_shared::bootstrap::{ENV_BUCKET, ENV_QUEUE_URL, ENV_SENDER_EMAIL};
-use praxis_shared::carriers::sim::{SimCarrier, SimWebhooks};
-use praxis_shared::ports::SystemClock;
-use praxis_shared::services::{Services, Settings};
+use praxis_shared::adapters::aws::{ReceivedJob, SqsQueue, sdk_config};
+use praxis_shared::services::Services;
+use praxis_shared::wiring::{ENV_QUEUE_URL, ENV_SENDER_EMAIL, ENV_TABLE, Wiring};
+
+use crate::aws::env_with_defaults;
 
 /// How long one receive waits for the first job (SQS long polling).
 const POLL_WAIT: Duration = Duration::from_secs(2);
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
-/// The services on the AWS adapters, named by the same environment as the Lambda functions
-/// (what `praxis-sms aws bootstrap` prints under `env`). Without `PRAXIS_SMS_QUEUE_URL` or
-/// `PRAXIS_SMS_BUCKET` the names `aws bootstrap` gives by default are used: the queue named
-/// like the table, the bucket `<table>-blobs`.
-pub async fn services(
-    sim: Arc<SimCarrier>,
-    sim_token: &str,
-) -> anyhow::Result<(Services, Arc<SqsQueue>)> {
+/// Every port on the AWS adapters, named by the same environment as the Lambda functions
+/// (what `praxis-sms aws bootstrap` prints under `env`), and the queue for the pollers. Without
+/// `PRAXIS_SMS_QUEUE_URL` or `PRAXIS_SMS_BUCKET` the names `aws bootstrap` gives by default are
+/// used: the queue named like the table, the bucket `<table>-blobs`.
+pub async fn wiring() -> anyhow::Result<(Wiring, Arc<SqsQueue>)> {
     let config = sdk_config().await;
-    let table = crate::aws::table_name();
-    let queue_url = match env(ENV_QUEUE_URL) {
+    let table = env_with_defaults(ENV_TABLE).unwrap_or_default();
+    let queue_url = match env_with_defaults(ENV_QUEUE_URL) {
         Some(url) => url,
         None => aws_sdk_sqs::Client::new(&config)
             .get_queue_url()
@@ -52,30 +42,23 @@ pub async fn services(
             .queue_url
             .with_context(|| format!("SQS returned no URL for the queue {table}"))?,
     };
-    let sender_email = env(ENV_SENDER_EMAIL).with_context(|| {
-        format!("{ENV_SENDER_EMAIL} is not set (the address given to praxis-sms aws bootstrap)")
-    })?;
-    let bucket = env(ENV_BUCKET).unwrap_or_else(|| format!("{table}-blobs"));
-    let ports = AwsPorts::new(
-        &config,
-        AwsNames {
-            table,
-            queue_url,
-            sender_email,
-            bucket,
-        },
-    );
-    let svc = Services {
-        store: ports.store,
-        queue: ports.queue.clone(),
-        carrier: sim,
-        webhooks: vec![Arc::new(SimWebhooks::new(sim_token.to_owned()))],
-        mailer: ports.mailer,
-        blobs: ports.blobs,
-        clock: Arc::new(SystemClock),
-        settings: Settings::default(),
+    if env_with_defaults(ENV_SENDER_EMAIL).is_none() {
+        anyhow::bail!(
+            "{ENV_SENDER_EMAIL} is not set (the address given to praxis-sms aws bootstrap)"
+        );
+    }
+    let get = move |name: &str| match name {
+        ENV_QUEUE_URL => Some(queue_url.clone()),
+        other => env_with_defaults(other),
     };
-    Ok((svc, ports.queue))
+    let wiring = Wiring::aws(config, get)?
+        .with_queue()?
+        .with_mailer()?
+        .with_blobs()?;
+    let queue = wiring
+        .sqs_queue()
+        .context("the wiring has no SQS queue for the pollers")?;
+    Ok((wiring, queue))
 }
 
 /// One poller: receives up to 10 jobs, runs them through the dispatch Lambda's handler

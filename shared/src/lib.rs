@@ -2,7 +2,6 @@
 //! adapters, and the carriers. The Lambda functions and the local stack are built from it.
 
 pub mod adapters;
-pub mod bootstrap;
 pub mod carriers;
 pub mod domain;
 pub mod http;
@@ -13,3 +12,4 @@ pub mod telemetry;
 pub mod testing;
 #[cfg(feature = "web")]
 pub mod web;
+pub mod wiring;

@@ -7,112 +7,23 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use praxis_shared::carriers::client::Timeouts;
 use praxis_shared::carriers::failover::{BreakerPolicy, Circuit, FailoverCarrier};
-use praxis_shared::carriers::seven::{self, SevenCarrier, SevenConfig, Timeouts};
-use praxis_shared::carriers::vonage::{self, VonageCarrier, VonageConfig};
+use praxis_shared::carriers::seven::SevenCarrier;
+use praxis_shared::carriers::vonage::VonageCarrier;
 use praxis_shared::domain::{MessageId, PhoneNumber, Region, SenderId};
 use praxis_shared::ports::{Carrier, Clock, OutboundSms, SubmitError};
-use serde_json::json;
 
-#[path = "support/loopback.rs"]
-mod loopback;
+mod support;
 
-use loopback::{Loopback, Reply, Request};
+use support::carriers::{Answer, FakeCarrier};
 
-// ---------------------------------------------------------------------------------------------
-// A loopback carrier: seven.io's `POST /api/sms` (JSON) or Vonage's `POST /sms/json` (form).
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Up,
-    /// Every request gets HTTP 500.
-    Down,
-    /// seven.io refuses the recipient (code 202), a permanent error.
-    RefusesRecipient,
-}
-
-#[derive(Default)]
-struct Log {
-    /// Our message id of every request, in order.
-    requests: Vec<String>,
-    /// Our message ids the carrier took.
-    accepted: Vec<String>,
-}
-
-struct FakeCarrier {
-    url: String,
-    mode: Arc<Mutex<Mode>>,
-    log: Arc<Mutex<Log>>,
-}
-
-impl FakeCarrier {
-    async fn start() -> FakeCarrier {
-        let mode = Arc::new(Mutex::new(Mode::Up));
-        let log = Arc::new(Mutex::new(Log::default()));
-        let (m, l) = (mode.clone(), log.clone());
-        let server = Loopback::start(move |request| answer(&m, &l, request)).await;
-        FakeCarrier {
-            url: server.url,
-            mode,
-            log,
-        }
-    }
-
-    fn set(&self, mode: Mode) {
-        *self.mode.lock().expect("mode") = mode;
-    }
-
-    fn requests(&self) -> usize {
-        self.log.lock().expect("log").requests.len()
-    }
-
-    fn accepted(&self) -> Vec<String> {
-        self.log.lock().expect("log").accepted.clone()
-    }
-}
-
-fn answer(mode: &Mutex<Mode>, log: &Mutex<Log>, request: &Request) -> Reply {
-    let (path, body) = (request.path.as_str(), &request.body);
-    let ours = if path == "/sms/json" {
-        form_urlencoded::parse(body)
-            .find(|(k, _)| k == "client-ref")
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
-    } else {
-        serde_json::from_slice::<serde_json::Value>(body)
-            .ok()
-            .and_then(|v| v["foreign_id"].as_str().map(str::to_owned))
-            .unwrap_or_default()
-    };
-    let mode = *mode.lock().expect("mode");
-    let (status, answer) = {
-        let mut l = log.lock().expect("log");
-        l.requests.push(ours.clone());
-        let n = l.requests.len();
-        match (mode, path) {
-            (Mode::Down, _) => (500, json!({ "error": "down" })),
-            (Mode::RefusesRecipient, _) => (
-                200,
-                json!({ "success": "202", "messages": [{ "id": null, "success": false, "error": "202" }] }),
-            ),
-            (Mode::Up, "/sms/json") => {
-                l.accepted.push(ours);
-                (
-                    200,
-                    json!({ "message-count": "1", "messages": [{ "status": "0", "message-id": format!("0A{n:014}") }] }),
-                )
-            }
-            (Mode::Up, _) => {
-                l.accepted.push(ours);
-                (
-                    200,
-                    json!({ "success": "100", "messages": [{ "id": format!("77{n:09}"), "success": true }] }),
-                )
-            }
-        }
-    };
-    Reply::Json(status, answer.to_string())
-}
+/// The carrier up: every message taken.
+const UP: Answer = Answer::Accept;
+/// The carrier down: HTTP 500 to everything.
+const DOWN: Answer = Answer::Http(500);
+/// seven.io refusing every recipient (code 202), a permanent error.
+const REFUSES_RECIPIENT: Answer = Answer::MessageError("202");
 
 // ---------------------------------------------------------------------------------------------
 
@@ -145,37 +56,15 @@ struct Rig {
 }
 
 async fn rig() -> Rig {
-    let seven = FakeCarrier::start().await;
-    let vonage = FakeCarrier::start().await;
+    let seven = FakeCarrier::seven().await;
+    let vonage = FakeCarrier::vonage().await;
     let timeouts = Timeouts {
         connect: Duration::from_millis(500),
         request: Duration::from_secs(2),
     };
-    let seven_url = seven.url.clone();
-    let primary = SevenCarrier::with_timeouts(
-        &SevenConfig::from_lookup(move |n| match n {
-            seven::ENV_API_URL => Some(seven_url.clone()),
-            seven::ENV_API_KEY => Some("k".into()),
-            seven::ENV_SIGNING_KEY => Some("s".into()),
-            _ => None,
-        })
-        .expect("seven config"),
-        timeouts,
-    )
-    .expect("seven");
-    let vonage_url = vonage.url.clone();
-    let secondary = VonageCarrier::with_timeouts(
-        &VonageConfig::from_lookup(move |n| match n {
-            vonage::ENV_API_URL => Some(vonage_url.clone()),
-            vonage::ENV_API_KEY => Some("abcd1234".into()),
-            vonage::ENV_API_SECRET => Some("secret".into()),
-            vonage::ENV_SIGNATURE_SECRET => Some("sig".into()),
-            _ => None,
-        })
-        .expect("vonage config"),
-        timeouts,
-    )
-    .expect("vonage");
+    let primary = SevenCarrier::with_timeouts(&seven.seven_config(), timeouts).expect("seven");
+    let secondary =
+        VonageCarrier::with_timeouts(&vonage.vonage_config(), timeouts).expect("vonage");
     let clock = Arc::new(ManualClock(Mutex::new(Utc::now())));
     let carrier = Arc::new(FailoverCarrier::new(
         Arc::new(primary),
@@ -221,7 +110,7 @@ fn once_each(accepted: &[String]) -> bool {
 #[tokio::test]
 async fn with_the_primary_down_every_message_goes_out_once_through_the_secondary() {
     let r = rig().await;
-    r.seven.set(Mode::Down);
+    r.seven.always(DOWN);
     let mut ids = Vec::new();
     for _ in 0..10 {
         let (id, took) = send(&r.carrier).await;
@@ -229,7 +118,7 @@ async fn with_the_primary_down_every_message_goes_out_once_through_the_secondary
         ids.push(id);
     }
     // Only the failures that opened the circuit reached the primary.
-    assert_eq!(r.seven.requests(), POLICY.failure_threshold as usize);
+    assert_eq!(r.seven.requests().len(), POLICY.failure_threshold as usize);
     assert!(r.seven.accepted().is_empty());
     assert_eq!(r.carrier.circuit(), Circuit::Open);
     let vonage = r.vonage.accepted();
@@ -243,12 +132,12 @@ async fn with_the_primary_down_every_message_goes_out_once_through_the_secondary
 #[tokio::test]
 async fn an_open_circuit_spares_the_primary_and_one_trial_brings_traffic_back() {
     let r = rig().await;
-    r.seven.set(Mode::Down);
+    r.seven.always(DOWN);
     for _ in 0..POLICY.failure_threshold {
         send(&r.carrier).await.1.expect("sent");
     }
     assert_eq!(r.carrier.circuit(), Circuit::Open);
-    let tripped = r.seven.requests();
+    let tripped = r.seven.requests().len();
 
     // Open: the primary gets nothing, even as time passes within the cool-down.
     for _ in 0..5 {
@@ -256,7 +145,7 @@ async fn an_open_circuit_spares_the_primary_and_one_trial_brings_traffic_back() 
         assert_eq!(send(&r.carrier).await.1.expect("sent"), "vonage");
     }
     assert_eq!(
-        r.seven.requests(),
+        r.seven.requests().len(),
         tripped,
         "the primary was called while open"
     );
@@ -265,23 +154,23 @@ async fn an_open_circuit_spares_the_primary_and_one_trial_brings_traffic_back() 
     // the circuit opens again.
     r.clock.advance(Duration::from_secs(30));
     assert_eq!(send(&r.carrier).await.1.expect("sent"), "vonage");
-    assert_eq!(r.seven.requests(), tripped + 1, "one trial request");
+    assert_eq!(r.seven.requests().len(), tripped + 1, "one trial request");
     assert_eq!(r.carrier.circuit(), Circuit::Open);
     for _ in 0..3 {
         assert_eq!(send(&r.carrier).await.1.expect("sent"), "vonage");
     }
-    assert_eq!(r.seven.requests(), tripped + 1);
+    assert_eq!(r.seven.requests().len(), tripped + 1);
 
     // The primary recovers: the next trial closes the circuit and traffic returns to it.
-    r.seven.set(Mode::Up);
+    r.seven.always(UP);
     r.clock.advance(Duration::from_secs(31));
-    let vonage_before = r.vonage.requests();
+    let vonage_before = r.vonage.requests().len();
     for _ in 0..5 {
         assert_eq!(send(&r.carrier).await.1.expect("sent"), "seven");
     }
     assert_eq!(r.carrier.circuit(), Circuit::Closed);
     assert_eq!(
-        r.vonage.requests(),
+        r.vonage.requests().len(),
         vonage_before,
         "secondary used after recovery"
     );
@@ -298,31 +187,31 @@ async fn an_open_circuit_spares_the_primary_and_one_trial_brings_traffic_back() 
 #[tokio::test]
 async fn one_transient_failure_hands_only_that_message_over_and_keeps_the_circuit_closed() {
     let r = rig().await;
-    r.seven.set(Mode::Down);
+    r.seven.always(DOWN);
     assert_eq!(send(&r.carrier).await.1.expect("sent"), "vonage");
     assert_eq!(r.carrier.circuit(), Circuit::Closed);
-    r.seven.set(Mode::Up);
+    r.seven.always(UP);
     assert_eq!(send(&r.carrier).await.1.expect("sent"), "seven");
-    assert_eq!(r.seven.requests(), 2);
-    assert_eq!(r.vonage.requests(), 1);
+    assert_eq!(r.seven.requests().len(), 2);
+    assert_eq!(r.vonage.requests().len(), 1);
 }
 
 #[tokio::test]
 async fn failures_further_apart_than_the_window_do_not_open_the_circuit() {
     let r = rig().await;
-    r.seven.set(Mode::Down);
+    r.seven.always(DOWN);
     for _ in 0..6 {
         assert_eq!(send(&r.carrier).await.1.expect("sent"), "vonage");
         assert_eq!(r.carrier.circuit(), Circuit::Closed);
         r.clock.advance(Duration::from_secs(61));
     }
     // A success resets the count as well.
-    r.seven.set(Mode::Down);
+    r.seven.always(DOWN);
     send(&r.carrier).await.1.expect("sent");
     send(&r.carrier).await.1.expect("sent");
-    r.seven.set(Mode::Up);
+    r.seven.always(UP);
     send(&r.carrier).await.1.expect("sent");
-    r.seven.set(Mode::Down);
+    r.seven.always(DOWN);
     send(&r.carrier).await.1.expect("sent");
     send(&r.carrier).await.1.expect("sent");
     assert_eq!(r.carrier.circuit(), Circuit::Closed);
@@ -331,33 +220,37 @@ async fn failures_further_apart_than_the_window_do_not_open_the_circuit() {
 #[tokio::test]
 async fn permanent_refusals_neither_trip_the_breaker_nor_fail_over() {
     let r = rig().await;
-    r.seven.set(Mode::RefusesRecipient);
+    r.seven.always(REFUSES_RECIPIENT);
     for _ in 0..10 {
         let err = send(&r.carrier).await.1.expect_err("refused");
         assert!(matches!(err, SubmitError::Permanent { .. }), "{err}");
     }
     assert_eq!(r.carrier.circuit(), Circuit::Closed);
-    assert_eq!(r.seven.requests(), 10);
-    assert_eq!(r.vonage.requests(), 0, "a bad message was tried elsewhere");
+    assert_eq!(r.seven.requests().len(), 10);
+    assert_eq!(
+        r.vonage.requests().len(),
+        0,
+        "a bad message was tried elsewhere"
+    );
 }
 
 #[tokio::test]
 async fn both_down_is_transient_and_nothing_is_taken() {
     let r = rig().await;
-    r.seven.set(Mode::Down);
-    r.vonage.set(Mode::Down);
+    r.seven.always(DOWN);
+    r.vonage.always(DOWN);
     for _ in 0..5 {
         let err = send(&r.carrier).await.1.expect_err("both down");
         assert!(matches!(err, SubmitError::Transient(_)), "{err}");
     }
     assert!(r.seven.accepted().is_empty() && r.vonage.accepted().is_empty());
-    assert_eq!(r.seven.requests(), POLICY.failure_threshold as usize);
+    assert_eq!(r.seven.requests().len(), POLICY.failure_threshold as usize);
 }
 
 #[tokio::test]
 async fn concurrent_sends_during_an_outage_each_go_out_once() {
     let r = rig().await;
-    r.seven.set(Mode::Down);
+    r.seven.always(DOWN);
     let mut tasks = Vec::new();
     for _ in 0..40 {
         let carrier = r.carrier.clone();
@@ -376,9 +269,9 @@ async fn concurrent_sends_during_an_outage_each_go_out_once() {
     assert_eq!(accepted, ids);
     assert_eq!(r.carrier.circuit(), Circuit::Open);
     // Afterwards the primary is left alone.
-    let before = r.seven.requests();
+    let before = r.seven.requests().len();
     for _ in 0..10 {
         send(&r.carrier).await.1.expect("sent");
     }
-    assert_eq!(r.seven.requests(), before);
+    assert_eq!(r.seven.requests().len(), before);
 }

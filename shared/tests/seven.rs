@@ -1,173 +1,25 @@
 //! The seven.io adapter against a real HTTP server on loopback that speaks seven.io's documented
 //! protocol, and its webhook check against signatures computed here from the documented formula.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use md5::{Digest, Md5};
-use praxis_shared::carriers::seven::{self, SevenCarrier, SevenConfig, SevenWebhooks, Timeouts};
+use praxis_shared::carriers::client::Timeouts;
+use praxis_shared::carriers::seven::{self, SevenCarrier, SevenConfig, SevenWebhooks};
 use praxis_shared::carriers::{CarrierWebhooks, WebhookError, WebhookRequest};
 use praxis_shared::domain::{MessageId, PhoneNumber, Reason, Region, SenderId};
 use praxis_shared::ports::{Carrier, OutboundSms, SubmitError};
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::Sha256;
 use tokio::net::TcpListener;
 
-#[path = "support/loopback.rs"]
-mod loopback;
+mod support;
 
-use loopback::{Loopback, Reply, Request};
-
-const API_KEY: &str = "test-api-key-0123456789";
-const SIGNING_KEY: &str = "test-signing-key-9876543210";
-
-// ---------------------------------------------------------------------------------------------
-// A loopback seven.io: HTTP/1.1 with keep-alive, scripted answers, every request recorded.
-
-#[derive(Debug, Clone)]
-enum Answer {
-    /// 200 with seven.io's JSON answer for a message it took.
-    Accept,
-    /// 200 with seven.io's JSON answer carrying this return code and no message id.
-    Code(&'static str),
-    /// 200 with `{"success":"101"}` and this code in the message entry.
-    MessageError(&'static str),
-    /// 200 with only the bare code as body, as seven.io answers auth errors.
-    Bare(&'static str),
-    /// This HTTP status.
-    Http(u16),
-    /// Accepts, but only after this pause.
-    Slow(Duration),
-    /// Reads the request and closes the connection without a word.
-    Drop,
-    /// Sends the status line and headers, then closes halfway through the body.
-    BrokenOff,
-}
-
-#[derive(Default)]
-struct State {
-    script: VecDeque<Answer>,
-    requests: Vec<Request>,
-    next_id: u64,
-}
-
-struct FakeSeven {
-    server: Loopback,
-    state: Arc<Mutex<State>>,
-}
-
-impl FakeSeven {
-    async fn start() -> FakeSeven {
-        let state = Arc::new(Mutex::new(State {
-            next_id: 77_149_843_700,
-            ..State::default()
-        }));
-        let shared = state.clone();
-        let server = Loopback::start(move |request| answer(&shared, request)).await;
-        FakeSeven { server, state }
-    }
-
-    /// Queues answers for the next requests; once they are used up, every request is accepted.
-    fn then(&self, answers: impl IntoIterator<Item = Answer>) {
-        self.state.lock().expect("state").script.extend(answers);
-    }
-
-    fn requests(&self) -> Vec<Request> {
-        self.state.lock().expect("state").requests.clone()
-    }
-
-    fn connections(&self) -> usize {
-        self.server.connections()
-    }
-
-    fn config(&self) -> SevenConfig {
-        config_for(&self.server.url)
-    }
-}
-
-fn config_for(url: &str) -> SevenConfig {
-    let url = url.to_owned();
-    SevenConfig::from_lookup(move |name| match name {
-        seven::ENV_API_URL => Some(url.clone()),
-        seven::ENV_API_KEY => Some(API_KEY.into()),
-        seven::ENV_SIGNING_KEY => Some(SIGNING_KEY.into()),
-        _ => None,
-    })
-    .expect("config")
-}
-
-/// Records the request and plays the next scripted answer.
-fn answer(state: &Mutex<State>, request: &Request) -> Reply {
-    let (answer, id) = {
-        let mut s = state.lock().expect("state");
-        s.requests.push(request.clone());
-        s.next_id += 1;
-        (s.script.pop_front().unwrap_or(Answer::Accept), s.next_id)
-    };
-    match answer {
-        Answer::Drop => Reply::Close,
-        Answer::BrokenOff => Reply::BreakOff(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 400\r\n\r\n{\"success\":\"1",
-        ),
-        Answer::Slow(pause) => Reply::After(
-            pause,
-            Box::new(Reply::Json(200, accepted(request, id).to_string())),
-        ),
-        Answer::Accept => Reply::Json(200, accepted(request, id).to_string()),
-        Answer::Code(code) => Reply::Json(200, refused(code, None).to_string()),
-        Answer::MessageError(code) => Reply::Json(200, refused("101", Some(code)).to_string()),
-        Answer::Bare(code) => Reply::Json(200, code.to_owned()),
-        Answer::Http(status) => Reply::Json(status, "{\"error\":\"server trouble\"}".to_owned()),
-    }
-}
-
-/// seven.io's answer to `POST /api/sms` for one recipient it took (docs.seven.io, SMS).
-fn accepted(request: &Request, id: u64) -> Value {
-    let sent = request.json();
-    json!({
-        "success": "100",
-        "total_price": 0.075,
-        "balance": 12.34,
-        "debug": "false",
-        "sms_type": "direct",
-        "messages": [{
-            "id": id.to_string(),
-            "sender": sent["from"],
-            "recipient": sent["to"].as_str().unwrap_or_default().trim_start_matches('+'),
-            "text": sent["text"],
-            "encoding": "gsm",
-            "label": null,
-            "parts": 1,
-            "udh": null,
-            "is_binary": false,
-            "price": 0.075,
-            "success": true,
-            "error": null,
-            "error_text": null
-        }]
-    })
-}
-
-fn refused(code: &str, message_error: Option<&str>) -> Value {
-    json!({
-        "success": code,
-        "total_price": 0,
-        "balance": 12.34,
-        "debug": "false",
-        "sms_type": "direct",
-        "messages": [{
-            "id": null,
-            "parts": 1,
-            "price": 0,
-            "success": false,
-            "error": message_error,
-            "error_text": message_error.map(|_| "refused")
-        }]
-    })
-}
+use support::carriers::{
+    Answer, FakeCarrier, SEVEN_API_KEY as API_KEY, SEVEN_SIGNING_KEY as SIGNING_KEY, seven_config,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Sending.
@@ -207,16 +59,16 @@ fn quick() -> Timeouts {
     }
 }
 
-async fn submit_once(fake: &FakeSeven) -> Result<String, SubmitError> {
-    let carrier = SevenCarrier::with_timeouts(&fake.config(), quick()).expect("carrier");
+async fn submit_once(fake: &FakeCarrier) -> Result<String, SubmitError> {
+    let carrier = SevenCarrier::with_timeouts(&fake.seven_config(), quick()).expect("carrier");
     let sms = Sms::new("Ihr Termin ist morgen um 9 Uhr.");
     carrier.submit(&sms.outbound()).await.map(|s| s.carrier_ref)
 }
 
 #[tokio::test]
 async fn submission_carries_key_recipient_sender_text_and_our_id() {
-    let fake = FakeSeven::start().await;
-    let carrier = SevenCarrier::new(&fake.config()).expect("carrier");
+    let fake = FakeCarrier::seven().await;
+    let carrier = SevenCarrier::new(&fake.seven_config()).expect("carrier");
     let sms =
         Sms::new("Grüß Gott, Frau Müller! Ihr Termin: Dienstag 9:30 Uhr 🦷😀 — Ihre Zahnärztin");
     let done = carrier.submit(&sms.outbound()).await.expect("accepted");
@@ -277,8 +129,8 @@ async fn each_return_code_maps_to_its_error_class() {
         ("903", Class::Operator),
         ("999", Class::Operator),
     ];
-    let fake = FakeSeven::start().await;
-    let carrier = SevenCarrier::with_timeouts(&fake.config(), quick()).expect("carrier");
+    let fake = FakeCarrier::seven().await;
+    let carrier = SevenCarrier::with_timeouts(&fake.seven_config(), quick()).expect("carrier");
     let sms = Sms::new("Termin");
     for (code, want) in &table {
         for answer in [
@@ -299,7 +151,7 @@ async fn each_return_code_maps_to_its_error_class() {
 
 #[tokio::test]
 async fn server_errors_and_overload_are_transient() {
-    let fake = FakeSeven::start().await;
+    let fake = FakeCarrier::seven().await;
     for status in [500, 502, 503, 504, 429] {
         fake.then([Answer::Http(status)]);
         let err = submit_once(&fake).await.expect_err("must fail");
@@ -312,7 +164,7 @@ async fn server_errors_and_overload_are_transient() {
 
 #[tokio::test]
 async fn other_http_errors_are_an_operator_problem() {
-    let fake = FakeSeven::start().await;
+    let fake = FakeCarrier::seven().await;
     for status in [400, 401, 403, 404] {
         fake.then([Answer::Http(status)]);
         let err = submit_once(&fake).await.expect_err("must fail");
@@ -325,7 +177,7 @@ async fn other_http_errors_are_an_operator_problem() {
 
 #[tokio::test]
 async fn a_slow_answer_times_out_as_transient() {
-    let fake = FakeSeven::start().await;
+    let fake = FakeCarrier::seven().await;
     fake.then([Answer::Slow(Duration::from_secs(5))]);
     let start = Instant::now();
     let err = submit_once(&fake).await.expect_err("must time out");
@@ -340,7 +192,7 @@ async fn a_slow_answer_times_out_as_transient() {
 
 #[tokio::test]
 async fn a_dropped_connection_is_transient() {
-    let fake = FakeSeven::start().await;
+    let fake = FakeCarrier::seven().await;
     fake.then([Answer::Drop]);
     let err = submit_once(&fake).await.expect_err("must fail");
     assert!(matches!(err, SubmitError::Transient(_)), "{err}");
@@ -348,7 +200,7 @@ async fn a_dropped_connection_is_transient() {
 
 #[tokio::test]
 async fn an_answer_broken_off_is_transient() {
-    let fake = FakeSeven::start().await;
+    let fake = FakeCarrier::seven().await;
     fake.then([Answer::BrokenOff]);
     let err = submit_once(&fake).await.expect_err("must fail");
     assert!(matches!(err, SubmitError::Transient(_)), "{err}");
@@ -359,7 +211,7 @@ async fn nobody_listening_is_transient() {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     drop(listener);
-    let carrier = SevenCarrier::with_timeouts(&config_for(&url), quick()).expect("carrier");
+    let carrier = SevenCarrier::with_timeouts(&seven_config(&url), quick()).expect("carrier");
     let sms = Sms::new("Termin");
     let err = carrier
         .submit(&sms.outbound())
@@ -370,7 +222,7 @@ async fn nobody_listening_is_transient() {
 
 #[tokio::test]
 async fn an_answer_that_is_not_sevens_is_an_operator_problem() {
-    let fake = FakeSeven::start().await;
+    let fake = FakeCarrier::seven().await;
     // A 200 that is not seven.io's shape: a wrong SEVEN_API_URL, or debug mode (no id).
     fake.then([Answer::Bare("<html>portal</html>")]);
     let err = submit_once(&fake).await.expect_err("must fail");
@@ -379,8 +231,8 @@ async fn an_answer_that_is_not_sevens_is_an_operator_problem() {
 
 #[tokio::test]
 async fn connections_are_reused_and_survive_failures() {
-    let fake = FakeSeven::start().await;
-    let carrier = SevenCarrier::new(&fake.config()).expect("carrier");
+    let fake = FakeCarrier::seven().await;
+    let carrier = SevenCarrier::new(&fake.seven_config()).expect("carrier");
     let sms = Sms::new("Termin");
     for _ in 0..5 {
         carrier.submit(&sms.outbound()).await.expect("accepted");
@@ -454,7 +306,7 @@ fn headers(
 }
 
 fn webhooks() -> SevenWebhooks {
-    SevenWebhooks::new(&config_for("http://127.0.0.1:9"))
+    SevenWebhooks::new(&seven_config("http://127.0.0.1:9"))
 }
 
 fn verify(

@@ -5,21 +5,20 @@
 
 #![cfg(feature = "aws")]
 
-#[path = "support/loopback.rs"]
-mod loopback;
+mod support;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_ssm::types::ParameterType;
 use chrono::Utc;
-use loopback::{Loopback, Reply};
-use praxis_shared::bootstrap::Wiring;
 use praxis_shared::carriers::seven;
 use praxis_shared::carriers::{WebhookError, WebhookRequest};
 use praxis_shared::domain::{MessageId, PhoneNumber, Region, SenderId};
 use praxis_shared::ports::OutboundSms;
+use praxis_shared::wiring::Wiring;
 use serde_json::json;
+use support::loopback::{Loopback, Reply};
 
 async fn ssm() -> Option<aws_sdk_ssm::Client> {
     if std::env::var_os("AWS_ENDPOINT_URL").is_none() {

@@ -3,17 +3,14 @@
 //! is back, new messages go to it again. The store records which carrier took each message.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{StatusCode, header};
 use praxis_shared::carriers::{seven, vonage};
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::carriers::FakeCarrier;
 use crate::helpers::{Resp, SETTLE, Stack, id_of, mobile, send, status_of};
 
 const SEVEN_KEY: &str = "e2e-seven-api-key";
@@ -23,160 +20,6 @@ const VONAGE_SECRET: &str = "e2e-vonage-api-secret";
 const VONAGE_SIGNATURE: &str = "e2e-vonage-signature-secret";
 /// The breaker's cool-down for this stack (serve's default is 30 s).
 const COOL_DOWN_SECS: u64 = 2;
-
-/// A loopback carrier that records what it took (our id → its id) and can be taken down.
-#[derive(Clone, Default)]
-struct Fake {
-    down: Arc<AtomicBool>,
-    requests: Arc<Mutex<Vec<String>>>,
-    taken: Arc<Mutex<Vec<(String, String)>>>,
-    next: Arc<AtomicU64>,
-    /// Put before the carrier's ids, so the two carriers' ids never look alike.
-    prefix: &'static str,
-}
-
-impl Fake {
-    fn requests_for(&self, ours: &str) -> usize {
-        self.requests
-            .lock()
-            .expect("requests")
-            .iter()
-            .filter(|r| *r == ours)
-            .count()
-    }
-
-    fn request_count(&self) -> usize {
-        self.requests.lock().expect("requests").len()
-    }
-
-    /// The carrier's id for our message, if it took it (asserting it took it at most once).
-    fn taken(&self, ours: &str) -> Option<String> {
-        let taken = self.taken.lock().expect("taken");
-        let ids: Vec<&String> = taken
-            .iter()
-            .filter(|(o, _)| o == ours)
-            .map(|(_, t)| t)
-            .collect();
-        assert!(ids.len() <= 1, "{ours} taken {} times", ids.len());
-        ids.first().map(|s| s.to_string())
-    }
-
-    /// Records a request; returns the carrier's new id unless it is down.
-    fn take(&self, ours: String) -> Option<String> {
-        self.requests.lock().expect("requests").push(ours.clone());
-        if self.down.load(Ordering::SeqCst) {
-            return None;
-        }
-        let id = self.next.fetch_add(1, Ordering::SeqCst) + 1;
-        let theirs = format!("{}{id:012}", self.prefix);
-        self.taken
-            .lock()
-            .expect("taken")
-            .push((ours, theirs.clone()));
-        Some(theirs)
-    }
-}
-
-type Answer = (StatusCode, [(header::HeaderName, &'static str); 1], String);
-
-fn answer(status: StatusCode, body: Value) -> Answer {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-}
-
-/// seven.io's `POST /api/sms`.
-async fn seven_sms(State(fake): State<Fake>, body: Bytes) -> Answer {
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let ours = body["foreign_id"].as_str().unwrap_or_default().to_owned();
-    match fake.take(ours) {
-        None => answer(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            json!({ "error": "down" }),
-        ),
-        Some(id) => answer(
-            StatusCode::OK,
-            json!({ "success": "100", "messages": [{ "id": id, "success": true, "error": null }] }),
-        ),
-    }
-}
-
-/// Vonage's `POST /sms/json` (form-encoded).
-async fn vonage_sms(State(fake): State<Fake>, body: Bytes) -> Answer {
-    let form = parse_form(&body);
-    if form.get("api_key").map(String::as_str) != Some(VONAGE_KEY)
-        || form.get("api_secret").map(String::as_str) != Some(VONAGE_SECRET)
-    {
-        return answer(
-            StatusCode::OK,
-            json!({ "message-count": "1", "messages": [{ "status": "4", "error-text": "Bad Credentials" }] }),
-        );
-    }
-    let ours = form.get("client-ref").cloned().unwrap_or_default();
-    match fake.take(ours) {
-        None => answer(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            json!({ "error": "down" }),
-        ),
-        Some(id) => answer(
-            StatusCode::OK,
-            json!({ "message-count": "1", "messages": [{
-                "to": form.get("to"), "message-id": id, "status": "0",
-                "remaining-balance": "10.0", "message-price": "0.0333", "network": "26203"
-            }] }),
-        ),
-    }
-}
-
-/// `application/x-www-form-urlencoded`, decoded (`+` is a space, `%XX` a byte).
-fn parse_form(body: &[u8]) -> BTreeMap<String, String> {
-    let decode = |s: &str| {
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < bytes.len() && s.is_char_boundary(i + 3) => {
-                    match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                        Ok(b) => {
-                            out.push(b);
-                            i += 2;
-                        }
-                        Err(_) => out.push(b'%'),
-                    }
-                }
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    };
-    String::from_utf8_lossy(body)
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (decode(k), decode(v)))
-        .collect()
-}
-
-async fn start(route: &str, fake: Fake, vonage_ids: bool) -> String {
-    let router = if vonage_ids {
-        axum::Router::new().route(route, axum::routing::post(vonage_sms))
-    } else {
-        axum::Router::new().route(route, axum::routing::post(seven_sms))
-    }
-    .with_state(fake);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    url
-}
 
 static NONCES: AtomicU64 = AtomicU64::new(1);
 
@@ -252,21 +95,16 @@ async fn assert_stored(stack: &Stack, id: &str, carrier: &str, carrier_ref: &str
 
 #[tokio::test]
 async fn while_seven_is_down_vonage_delivers_and_traffic_returns_when_seven_recovers() {
-    let seven = Fake::default();
-    let vonage = Fake {
-        prefix: "0A",
-        ..Fake::default()
-    };
-    let seven_url = start("/api/sms", seven.clone(), false).await;
-    let vonage_url = start("/sms/json", vonage.clone(), true).await;
+    let seven = FakeCarrier::seven().await;
+    let vonage = FakeCarrier::vonage(VONAGE_KEY, VONAGE_SECRET).await;
     let cool_down = COOL_DOWN_SECS.to_string();
     let stack = Stack::start_with(
         &["--carrier", "seven", "--fallback-carrier", "vonage"],
         &[
-            ("SEVEN_API_URL", seven_url.as_str()),
+            ("SEVEN_API_URL", seven.url.as_str()),
             ("SEVEN_API_KEY", SEVEN_KEY),
             ("SEVEN_SIGNING_KEY", SEVEN_SIGNING),
-            ("VONAGE_API_URL", vonage_url.as_str()),
+            ("VONAGE_API_URL", vonage.url.as_str()),
             ("VONAGE_API_KEY", VONAGE_KEY),
             ("VONAGE_API_SECRET", VONAGE_SECRET),
             ("VONAGE_SIGNATURE_SECRET", VONAGE_SIGNATURE),
@@ -275,7 +113,7 @@ async fn while_seven_is_down_vonage_delivers_and_traffic_returns_when_seven_reco
     );
 
     // seven.io answers 500: every message goes out through Vonage, each exactly once.
-    seven.down.store(true, Ordering::SeqCst);
+    seven.set_down(true);
     let mut during = Vec::new();
     for n in 0..5 {
         let m = stack
@@ -287,7 +125,7 @@ async fn while_seven_is_down_vonage_delivers_and_traffic_returns_when_seven_reco
     }
     for id in &during {
         assert_eq!(
-            vonage.requests_for(id),
+            vonage.submissions_for(id).len(),
             1,
             "{id} submitted to vonage more than once"
         );
@@ -301,15 +139,15 @@ async fn while_seven_is_down_vonage_delivers_and_traffic_returns_when_seven_reco
     }
     // The breaker spared the dead primary: only the failures that opened it reached it.
     assert!(
-        seven.request_count() <= 3,
+        seven.submission_count() <= 3,
         "seven.io got {} requests while down: a retry storm",
-        seven.request_count()
+        seven.submission_count()
     );
 
     // seven.io recovers; after the cool-down a trial goes to it, and traffic returns to it.
-    seven.down.store(false, Ordering::SeqCst);
+    seven.set_down(false);
     tokio::time::sleep(Duration::from_secs(COOL_DOWN_SECS) + Duration::from_millis(500)).await;
-    let vonage_before = vonage.request_count();
+    let vonage_before = vonage.submission_count();
     for n in 0..3 {
         let m = stack
             .send_one(&mobile(200 + n), "Ihr Termin ist morgen.")
@@ -317,14 +155,14 @@ async fn while_seven_is_down_vonage_delivers_and_traffic_returns_when_seven_reco
         let id = id_of(&m);
         stack.wait_for_status(&id, |s| s == "sent", SETTLE).await;
         let seven_id = seven.taken(&id).expect("seven took it after recovering");
-        assert_eq!(seven.requests_for(&id), 1);
+        assert_eq!(seven.submissions_for(&id).len(), 1);
         assert_stored(&stack, &id, "seven", &seven_id).await;
         let r = seven_report(&stack, &seven_id, "DELIVERED").await;
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(status_of(&stack.message(&id).await), "delivered");
     }
     assert_eq!(
-        vonage.request_count(),
+        vonage.submission_count(),
         vonage_before,
         "vonage still got traffic after seven.io recovered"
     );

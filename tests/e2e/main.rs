@@ -2,6 +2,7 @@
 //! port and temp data dir, and uses only HTTP, the command line and the files serve writes.
 
 mod aws;
+mod carriers;
 mod errors;
 mod failover;
 mod helpers;

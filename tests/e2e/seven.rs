@@ -2,19 +2,15 @@
 //! what arrives there, how refusals and server errors end, and that only correctly signed
 //! delivery reports move a message.
 
-use std::collections::{HashMap, VecDeque};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
 use praxis_shared::carriers::seven;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::carriers::{FakeCarrier, Plan};
 use crate::helpers::{BIN, Resp, SETTLE, Stack, id_of, send, status_of};
 
 const API_KEY: &str = "e2e-seven-api-key";
@@ -22,150 +18,8 @@ pub const SIGNING_KEY: &str = "e2e-seven-signing-key";
 /// Longer than the local dispatcher's pause before it takes a failed job again.
 const RETRY_WINDOW: Duration = Duration::from_millis(2500);
 
-#[derive(Debug, Clone, Copy)]
-enum Plan {
-    Accept,
-    /// 200 with this seven.io return code and no message.
-    Code(&'static str),
-    Http500,
-}
-
-#[derive(Debug, Clone)]
-struct Submission {
-    api_key: Option<String>,
-    body: Value,
-    /// seven.io's message id, when it took the message.
-    accepted_as: Option<String>,
-}
-
-#[derive(Default)]
-struct Fake {
-    plans: HashMap<String, VecDeque<Plan>>,
-    submissions: Vec<Submission>,
-    next_id: u64,
-}
-
-/// A seven.io gateway on a loopback port: `POST /api/sms`, answers planned per recipient.
-struct SevenServer {
-    url: String,
-    state: Arc<Mutex<Fake>>,
-}
-
-impl SevenServer {
-    async fn start() -> SevenServer {
-        let state = Arc::new(Mutex::new(Fake {
-            next_id: 77_100_000_000,
-            ..Fake::default()
-        }));
-        let app = axum::Router::new()
-            .route("/api/sms", axum::routing::post(sms))
-            .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        SevenServer { url, state }
-    }
-
-    /// Answers for the next submissions to `to`; after them, seven.io accepts.
-    fn plan(&self, to: &str, plans: &[Plan]) {
-        self.state
-            .lock()
-            .expect("state")
-            .plans
-            .entry(to.to_owned())
-            .or_default()
-            .extend(plans.iter().copied());
-    }
-
-    fn submissions_for(&self, message_id: &str) -> Vec<Submission> {
-        self.state
-            .lock()
-            .expect("state")
-            .submissions
-            .iter()
-            .filter(|s| s.body["foreign_id"] == message_id)
-            .cloned()
-            .collect()
-    }
-
-    /// seven.io's id for our message (the one its delivery reports name).
-    fn msg_id(&self, message_id: &str) -> String {
-        let ids: Vec<String> = self
-            .submissions_for(message_id)
-            .into_iter()
-            .filter_map(|s| s.accepted_as)
-            .collect();
-        assert_eq!(ids.len(), 1, "{message_id} accepted {} times", ids.len());
-        ids[0].clone()
-    }
-}
-
-async fn sms(
-    State(state): State<Arc<Mutex<Fake>>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (StatusCode, [(header::HeaderName, &'static str); 1], String) {
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let api_key = headers
-        .get("x-api-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let mut s = state.lock().expect("state");
-    let to = body["to"].as_str().unwrap_or_default().to_owned();
-    let plan = s
-        .plans
-        .get_mut(&to)
-        .and_then(|p| p.pop_front())
-        .unwrap_or(Plan::Accept);
-    s.next_id += 1;
-    let id = s.next_id.to_string();
-    let (status, answer, accepted_as) = match plan {
-        Plan::Accept => (
-            StatusCode::OK,
-            json!({
-                "success": "100", "total_price": 0.075, "balance": 10.0, "debug": "false",
-                "sms_type": "direct",
-                "messages": [{
-                    "id": id, "sender": body["from"], "recipient": to.trim_start_matches('+'),
-                    "text": body["text"], "encoding": "gsm", "label": null, "parts": 1,
-                    "udh": null, "is_binary": false, "price": 0.075, "success": true,
-                    "error": null, "error_text": null
-                }]
-            }),
-            Some(id),
-        ),
-        Plan::Code(code) => (
-            StatusCode::OK,
-            json!({
-                "success": code, "total_price": 0, "balance": 10.0, "debug": "false",
-                "sms_type": "direct", "messages": []
-            }),
-            None,
-        ),
-        Plan::Http500 => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            json!({ "error": "internal" }),
-            None,
-        ),
-    };
-    s.submissions.push(Submission {
-        api_key,
-        body,
-        accepted_as,
-    });
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        answer.to_string(),
-    )
-}
-
-async fn stack_with_seven() -> (Stack, SevenServer) {
-    let seven = SevenServer::start().await;
+async fn stack_with_seven() -> (Stack, FakeCarrier) {
+    let seven = FakeCarrier::seven().await;
     let stack = Stack::start_with(
         &["--carrier", "seven"],
         &[

@@ -1,7 +1,7 @@
 //! Lambda bootstrap of the API: build the services once, then serve API Gateway events with
 //! the API's router.
 
-use praxis_shared::bootstrap::Wiring;
+use praxis_shared::wiring::Wiring;
 
 use lambda_http::{Error, run};
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use praxis_shared::bootstrap::Wiring;
+use praxis_shared::wiring::Wiring;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};

@@ -1,7 +1,7 @@
 //! Lambda bootstrap of the carrier webhooks: build the services once, then serve calls with
 //! the webhooks' router.
 
-use praxis_shared::bootstrap::Wiring;
+use praxis_shared::wiring::Wiring;
 
 use lambda_http::{Error, run};
 

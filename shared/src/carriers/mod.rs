@@ -1,11 +1,10 @@
 //! Carriers: adapters that hand SMS to a network and read what the network reports back
 //! through webhooks. The dispatcher and the DLR handler only see the traits here.
 
+pub mod client;
+pub mod config;
 pub mod failover;
 pub mod lazy;
-// Named apart from the `http` crate, which this module's types use.
-#[path = "http.rs"]
-mod carrier_http;
 pub mod seven;
 pub mod sim;
 pub mod vonage;
@@ -22,18 +21,19 @@ pub enum ReportTarget {
     CarrierRef(String),
 }
 
-/// A delivery report, translated into our statuses.
+/// A delivery report, translated into our statuses. Without the carrier's time: history times
+/// are when we learned of a change, on our own clock (`praxis_dlr::apply_report` says why).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryReport {
     pub target: ReportTarget,
     /// None where the carrier's status says nothing new (e.g. seven.io's `UNKNOWN`).
     pub status: Option<Status>,
     pub reason: Option<Reason>,
-    pub at: DateTime<Utc>,
 }
 
 /// A patient's SMS to one of our numbers, as a carrier forwards it. Numbers are as the
-/// carrier gives them (international, with or without `+`); the handler parses them.
+/// carrier gives them (international, with or without `+`); the handler parses them. Without
+/// the carrier's time of arrival: a reply is stamped with our own clock when it is received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundSms {
     /// The sender's number.
@@ -43,11 +43,9 @@ pub struct InboundSms {
     /// The carrier's id of the inbound message (a resent webhook carries the same one).
     pub message_id: String,
     pub text: String,
-    /// The first word, upper-cased by carriers that detect keywords (Vonage: `STOP`).
-    pub keyword: Option<String>,
-    /// When the carrier says it arrived (informational; we go by our own clock).
-    pub at: DateTime<Utc>,
-    /// Set when this is one part of a long SMS; the parts share `reference`.
+    /// Set when this is one part of a long SMS; the parts share `reference`. Read by nothing
+    /// yet: multi-part inbound SMS are to be reassembled from it into one reply (the next
+    /// issue), until then each part is a reply of its own.
     pub concat: Option<Concat>,
 }
 

@@ -9,7 +9,6 @@
 //! `X-Timestamp \n X-Nonce \n METHOD \n full URL \n md5hex(body)`.
 
 use std::fmt;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -19,7 +18,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha2::Sha256;
 
-use super::carrier_http::text_of;
+use super::client::{self, Secret, Timeouts, text_of};
 use super::{
     CarrierWebhooks, DeliveryReport, InboundSms, ReportTarget, WebhookError, WebhookRequest,
 };
@@ -38,26 +37,6 @@ pub const ENV_SIGNING_KEY: &str = "SEVEN_SIGNING_KEY";
 const HEADER_SIGNATURE: &str = "x-signature";
 const HEADER_TIMESTAMP: &str = "x-timestamp";
 const HEADER_NONCE: &str = "x-nonce";
-
-/// A credential: usable, but never printed by `Debug` or `Display`.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SevenSetupError {
@@ -92,8 +71,8 @@ impl SevenConfig {
         get: impl Fn(&str) -> Option<String>,
     ) -> Result<SevenConfig, SevenSetupError> {
         let set = |name: &'static str| get(name).filter(|v| !v.trim().is_empty());
-        let api_url = super::carrier_http::api_url(set(ENV_API_URL), DEFAULT_API_URL)
-            .map_err(SevenSetupError::BadUrl)?;
+        let api_url =
+            client::api_url(set(ENV_API_URL), DEFAULT_API_URL).map_err(SevenSetupError::BadUrl)?;
         let api_key = set(ENV_API_KEY).ok_or(SevenSetupError::Missing(ENV_API_KEY))?;
         let signing_key = set(ENV_SIGNING_KEY).ok_or(SevenSetupError::Missing(ENV_SIGNING_KEY))?;
         Ok(SevenConfig {
@@ -101,25 +80,6 @@ impl SevenConfig {
             api_key: Secret::new(api_key.trim()),
             signing_key: Secret::new(signing_key.trim()),
         })
-    }
-}
-
-/// Limits on every call to seven.io. The dispatcher tries a message up to
-/// `Settings::submit_attempts` times within one claim, so attempts × `request` must stay well
-/// below `Settings::dispatch_lease`, or a second dispatcher could take the message over.
-#[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
-    pub connect: Duration,
-    /// The whole call: connect, send, and read the answer.
-    pub request: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Timeouts {
-            connect: Duration::from_secs(5),
-            request: Duration::from_secs(10),
-        }
     }
 }
 
@@ -140,8 +100,7 @@ impl SevenCarrier {
         config: &SevenConfig,
         timeouts: Timeouts,
     ) -> Result<SevenCarrier, SevenSetupError> {
-        let http = super::carrier_http::client(timeouts)
-            .map_err(|e| SevenSetupError::Client(e.to_string()))?;
+        let http = client::build(timeouts).map_err(|e| SevenSetupError::Client(e.to_string()))?;
         let mut api_key = http::HeaderValue::from_str(config.api_key.expose())
             .map_err(|_| SevenSetupError::BadKey(ENV_API_KEY))?;
         api_key.set_sensitive(true);
@@ -172,7 +131,7 @@ impl Carrier for SevenCarrier {
             .header("X-Api-Key", self.api_key.clone())
             .header(http::header::ACCEPT, "application/json")
             .json(&body);
-        super::carrier_http::submit(NAME, request, interpret_answer).await
+        client::submit(NAME, request, interpret_answer).await
     }
 }
 
@@ -408,22 +367,15 @@ impl CarrierWebhooks for SevenWebhooks {
         if status.is_none() && !raw_status.trim().eq_ignore_ascii_case("UNKNOWN") {
             tracing::warn!(status = %raw_status, "seven DLR status not known; ignored");
         }
-        let at = hook
-            .webhook_timestamp
-            .as_deref()
-            .and_then(parse_time)
-            .or_else(|| hook.data["timestamp"].as_str().and_then(parse_time))
-            .unwrap_or_else(Utc::now);
         Ok(vec![DeliveryReport {
             target: ReportTarget::CarrierRef(msg_id),
             status,
             reason,
-            at,
         }])
     }
 
     /// `sms_mo`: `data` has seven.io's `id` of the SMS, `sender` (the patient, international
-    /// digits), `system` (our inbound number), `text` and `time` (Unix seconds).
+    /// digits), `system` (our inbound number), `text` and `time` (Unix seconds, not read).
     fn parse_inbound(&self, body: &[u8]) -> Result<Option<InboundSms>, WebhookError> {
         let hook = Hook::read(body)?;
         if hook.webhook_event != "sms_mo" {
@@ -440,11 +392,6 @@ impl CarrierWebhooks for SevenWebhooks {
             to: need("system")?,
             message_id: need("id")?,
             text: hook.data["text"].as_str().unwrap_or_default().to_owned(),
-            keyword: None,
-            at: text_of(&hook.data["time"])
-                .as_deref()
-                .and_then(parse_time)
-                .unwrap_or_else(Utc::now),
             concat: None,
         }))
     }
@@ -454,8 +401,6 @@ impl CarrierWebhooks for SevenWebhooks {
 #[derive(Deserialize)]
 struct Hook {
     webhook_event: String,
-    #[serde(default)]
-    webhook_timestamp: Option<String>,
     data: Value,
 }
 
@@ -479,18 +424,6 @@ fn map_status(status: &str) -> (Option<Status>, Option<Reason>) {
         "FAILED" => (Some(Status::Undelivered), Some(Reason::NetworkError)),
         _ => (None, None),
     }
-}
-
-/// RFC 3339 or Unix seconds. seven.io's `data.timestamp` is a local time without a zone; it is
-/// not guessed at (history times come from our own clock anyway).
-fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
-    }
-    s.parse::<i64>()
-        .ok()
-        .and_then(|secs| DateTime::from_timestamp(secs, 0))
 }
 
 #[cfg(test)]
@@ -576,7 +509,6 @@ mod tests {
             ReportTarget::CarrierRef("77149843739".into())
         );
         assert_eq!(reports[0].status, Some(Status::Sent));
-        assert_eq!(reports[0].at.to_rfc3339(), "2021-08-24T06:08:00+00:00");
     }
 
     #[test]
@@ -619,7 +551,6 @@ mod tests {
         assert_eq!(sms.to, "4915112340000");
         assert_eq!(sms.message_id, "681590");
         assert_eq!(sms.text, "Ja, ich komme");
-        assert_eq!(sms.at.timestamp(), 1_605_878_104);
         // A delivery report at the inbound address is not an SMS; a broken sms_mo is refused.
         let dlr = br#"{"data":{"msg_id":"1","status":"DELIVERED"},"webhook_event":"dlr"}"#;
         assert_eq!(hooks.parse_inbound(dlr).expect("parse"), None);

@@ -1,5 +1,6 @@
 //! `sim`, the simulated carrier of the local stack and the tests. Outcomes depend on the
-//! recipient's last four digits (DESIGN.md); it reports through the real DLR webhook over HTTP.
+//! recipient's last four digits (docs/contract.md); it reports through the real DLR webhook
+//! over HTTP.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -348,7 +349,6 @@ impl CarrierWebhooks for SimWebhooks {
             target,
             status: Some(status),
             reason,
-            at: r.at,
         }])
     }
 
@@ -364,8 +364,6 @@ impl CarrierWebhooks for SimWebhooks {
                 .filter(|id| !id.trim().is_empty())
                 .unwrap_or_else(|| format!("sim-in-{}", ReplyId::new(now))),
             text: sms.text,
-            keyword: None,
-            at: now,
             concat: None,
         }))
     }

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use md5::{Digest, Md5};
 use serde::Deserialize;
@@ -26,8 +26,7 @@ use serde_json::Value;
 use sha2::{Sha256, Sha512};
 use subtle::ConstantTimeEq;
 
-use super::carrier_http::text_of;
-use super::seven::{Secret, Timeouts};
+use super::client::{self, Secret, Timeouts, text_of};
 use super::{
     CarrierWebhooks, Concat, DeliveryReport, InboundSms, ReportTarget, WebhookError, WebhookRequest,
 };
@@ -115,8 +114,8 @@ impl VonageConfig {
         get: impl Fn(&str) -> Option<String>,
     ) -> Result<VonageConfig, VonageSetupError> {
         let set = |name: &'static str| get(name).filter(|v| !v.trim().is_empty());
-        let api_url = super::carrier_http::api_url(set(ENV_API_URL), DEFAULT_API_URL)
-            .map_err(VonageSetupError::BadUrl)?;
+        let api_url =
+            client::api_url(set(ENV_API_URL), DEFAULT_API_URL).map_err(VonageSetupError::BadUrl)?;
         let api_key = set(ENV_API_KEY).ok_or(VonageSetupError::Missing(ENV_API_KEY))?;
         let api_secret = set(ENV_API_SECRET).ok_or(VonageSetupError::Missing(ENV_API_SECRET))?;
         let signature_secret =
@@ -152,8 +151,7 @@ impl VonageCarrier {
         config: &VonageConfig,
         timeouts: Timeouts,
     ) -> Result<VonageCarrier, VonageSetupError> {
-        let http = super::carrier_http::client(timeouts)
-            .map_err(|e| VonageSetupError::Client(e.to_string()))?;
+        let http = client::build(timeouts).map_err(|e| VonageSetupError::Client(e.to_string()))?;
         Ok(VonageCarrier {
             http,
             endpoint: format!("{}/sms/json", config.api_url),
@@ -206,7 +204,7 @@ impl Carrier for VonageCarrier {
             )
             .header(http::header::ACCEPT, "application/json")
             .body(body);
-        super::carrier_http::submit(NAME, request, interpret_answer).await
+        client::submit(NAME, request, interpret_answer).await
     }
 }
 
@@ -510,7 +508,6 @@ impl CarrierWebhooks for VonageWebhooks {
             target: ReportTarget::CarrierRef(message_id.to_owned()),
             status,
             reason,
-            at: message_time(&p).unwrap_or_else(Utc::now),
         }])
     }
 
@@ -545,23 +542,9 @@ impl CarrierWebhooks for VonageWebhooks {
             to: format!("+{}", need("to")?.trim_start_matches('+')),
             message_id: need("messageId")?,
             text: p.get("text").cloned().unwrap_or_default(),
-            keyword: p.get("keyword").cloned().filter(|k| !k.is_empty()),
-            at: message_time(&p).unwrap_or_else(Utc::now),
             concat,
         }))
     }
-}
-
-/// `message-timestamp` (`YYYY-MM-DD HH:MM:SS`, UTC), else the signed Unix `timestamp`.
-fn message_time(p: &BTreeMap<String, String>) -> Option<DateTime<Utc>> {
-    p.get("message-timestamp")
-        .and_then(|t| NaiveDateTime::parse_from_str(t.trim(), "%Y-%m-%d %H:%M:%S").ok())
-        .map(|t| t.and_utc())
-        .or_else(|| {
-            p.get("timestamp")
-                .and_then(|t| t.trim().parse::<i64>().ok())
-                .and_then(|s| DateTime::from_timestamp(s, 0))
-        })
 }
 
 /// A Vonage DLR `status` (and `err-code`) in our terms; `None` where it says nothing new.
@@ -741,8 +724,6 @@ mod tests {
             assert_eq!(sms.from, "+4917612345678");
             assert_eq!(sms.to, "+4915712345678");
             assert_eq!(sms.text, "Stop bitte");
-            assert_eq!(sms.keyword.as_deref(), Some("STOP"));
-            assert_eq!(sms.at.to_rfc3339(), "2020-01-01T12:00:00+00:00");
         }
         // An inbound SMS posted to the DLR address is acknowledged without a report, and a
         // receipt posted to the inbound address without a reply.

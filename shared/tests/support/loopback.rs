@@ -1,9 +1,5 @@
 //! A loopback HTTP/1.1 server for the carrier tests: keep-alive, every request read whole and
 //! handed to the test's handler, whose [`Reply`] is written back (or the connection broken).
-//! Included by each test file with `#[path = "support/loopback.rs"] mod loopback;`.
-
-// Each test file uses only part of this.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

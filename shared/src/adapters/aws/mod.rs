@@ -18,49 +18,6 @@ pub use queue::{ReceivedJob, SqsQueue};
 pub use ssm::SsmParameters;
 pub use store::DynamoStore;
 
-use std::sync::Arc;
-
-/// Where the AWS backend keeps things: what `praxis-sms aws bootstrap` creates and the Lambda
-/// functions find in their environment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AwsNames {
-    pub table: String,
-    pub queue_url: String,
-    /// The SES-verified address mail is sent from.
-    pub sender_email: String,
-    pub bucket: String,
-}
-
-/// The AWS adapters of every port but the carrier, each client built from one `config`.
-/// Building them makes no network call (clients and credentials are lazy).
-#[derive(Clone)]
-pub struct AwsPorts {
-    pub store: Arc<DynamoStore>,
-    pub queue: Arc<SqsQueue>,
-    pub mailer: Arc<SesMailer>,
-    pub blobs: Arc<S3Blobs>,
-}
-
-impl AwsPorts {
-    pub fn new(config: &aws_config::SdkConfig, names: AwsNames) -> AwsPorts {
-        AwsPorts {
-            store: Arc::new(DynamoStore::new(
-                aws_sdk_dynamodb::Client::new(config),
-                names.table,
-            )),
-            queue: Arc::new(SqsQueue::new(
-                aws_sdk_sqs::Client::new(config),
-                names.queue_url,
-            )),
-            mailer: Arc::new(SesMailer::new(
-                aws_sdk_sesv2::Client::new(config),
-                names.sender_email,
-            )),
-            blobs: Arc::new(S3Blobs::new(s3_client(config), names.bucket)),
-        }
-    }
-}
-
 /// The shared SDK configuration: region, credentials and endpoint from the environment, so
 /// `AWS_ENDPOINT_URL` points every client at an emulator (moto, LocalStack) without code.
 /// Load it once per process and build every client from it.

@@ -1,13 +1,53 @@
-//! The HTTP plumbing the carrier adapters share: one pooled client per carrier, and one
-//! submission sent and its transport failures and HTTP status classified into [`SubmitError`].
-//! What a carrier's answer body means stays with its adapter.
+//! The HTTP client side the carrier adapters share: their credentials ([`Secret`]), their
+//! limits ([`Timeouts`]), one pooled client per carrier, and one submission sent and its
+//! transport failures and HTTP status classified into [`SubmitError`]. What a carrier's answer
+//! body means stays with its adapter.
 
+use std::fmt;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use super::seven::Timeouts;
 use crate::ports::{SubmitError, Submitted};
+
+/// A credential: usable, but never printed by `Debug` or `Display`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// Limits on every call to a carrier. The dispatcher tries a message up to
+/// `Settings::submit_attempts` times within one claim, so attempts × `request` must stay well
+/// below `Settings::dispatch_lease`, or a second dispatcher could take the message over.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    /// The whole call: connect, send, and read the answer.
+    pub request: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(5),
+            request: Duration::from_secs(10),
+        }
+    }
+}
 
 /// A carrier's API base URL from its configuration, or `default`; `Err` carries the given
 /// value when it is not an http(s) URL.
@@ -23,7 +63,7 @@ pub(crate) fn api_url(configured: Option<String>, default: &str) -> Result<Strin
 }
 
 /// The HTTP client of one carrier adapter (and so one connection pool for the process).
-pub(crate) fn client(timeouts: Timeouts) -> Result<reqwest::Client, reqwest::Error> {
+pub(crate) fn build(timeouts: Timeouts) -> Result<reqwest::Client, reqwest::Error> {
     crate::http::client_builder()
         .connect_timeout(timeouts.connect)
         .timeout(timeouts.request)
