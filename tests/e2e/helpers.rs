@@ -23,6 +23,34 @@ pub const SETTLE: Duration = Duration::from_secs(20);
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_millis(25);
 
+/// An e-mail as a mail program reads it, by Python's `email` package (tests/parse_eml.py):
+/// decoded headers, content types, the plain-text and HTML bodies.
+pub fn parse_eml(eml: &[u8]) -> Value {
+    use std::io::Write;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/parse_eml.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(eml)
+        .expect("write the e-mail");
+    let out = child.wait_with_output().expect("parse_eml.py");
+    assert!(
+        out.status.success(),
+        "Python's email package cannot read the e-mail: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(eml)
+    );
+    serde_json::from_slice(&out.stdout).expect("parse_eml.py prints JSON")
+}
+
 /// A German mobile number whose last four digits never select a special sim behaviour.
 pub fn mobile(n: u32) -> String {
     format!("+491761{:07}", n * 10 + 5)
@@ -200,6 +228,59 @@ impl Stack {
         );
         self.child = child;
         self.url = url;
+    }
+
+    /// Starts serve again with `env` changed: a variable with a value is set, one without is
+    /// removed (on a new port; the data stays).
+    pub fn restart_with_env(&mut self, env: &[(&str, Option<&str>)]) {
+        for (name, value) in env {
+            self.extra.env.retain(|(k, _)| k != name);
+            if let Some(v) = value {
+                self.extra.env.push((name.to_string(), v.to_string()));
+            }
+        }
+        self.restart();
+    }
+
+    /// Every e-mail this stack sent to `to`, as the bytes the practice's mail server got: the
+    /// `.eml` files of the outbox, or on AWS what SES (moto) recorded.
+    pub async fn emails_to(&self, to: &str) -> Vec<Vec<u8>> {
+        if on_aws() {
+            let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL");
+            let data: Value = self
+                .http
+                .get(format!("{endpoint}/moto-api/data.json"))
+                .send()
+                .await
+                .expect("moto data.json")
+                .json()
+                .await
+                .expect("moto data is JSON");
+            let Some(sent) = data["ses"]["RawMessage"].as_array() else {
+                return Vec::new();
+            };
+            return sent
+                .iter()
+                .filter(|m| {
+                    m["destinations"]
+                        .as_array()
+                        .is_some_and(|d| d.iter().any(|a| a == to))
+                })
+                .filter_map(|m| m["raw_data"].as_str().map(|r| r.as_bytes().to_vec()))
+                .collect();
+        }
+        let Ok(dir) = std::fs::read_dir(self.data_dir().join("outbox")) else {
+            return Vec::new();
+        };
+        dir.filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .map(|e| std::fs::read(e.path()).expect("readable .eml"))
+            .filter(|eml| {
+                parse_eml(eml)["to"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|a| a == to))
+            })
+            .collect()
     }
 
     pub fn req_as(&self, key: &str, method: Method, path: &str) -> RequestBuilder {

@@ -9,6 +9,7 @@ mod helpers;
 mod inbound;
 mod keys;
 mod recovery;
+mod reply_mail;
 mod send;
 mod seven;
 mod status;

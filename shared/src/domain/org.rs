@@ -13,6 +13,9 @@ pub struct Org {
     pub id: OrgId,
     pub name: OrgName,
     pub email: EmailAddress,
+    /// Where patients' replies are forwarded, if not to `email`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_email: Option<EmailAddress>,
     pub default_sender: Option<SenderId>,
     pub region: Region,
     /// A dedicated number patients can answer to; when set it is the sender of every message.
@@ -23,6 +26,12 @@ pub struct Org {
 }
 
 impl Org {
+    /// Where patients' replies are e-mailed: the reply address if the practice set one, else
+    /// its e-mail.
+    pub fn reply_address(&self) -> &EmailAddress {
+        self.reply_email.as_ref().unwrap_or(&self.email)
+    }
+
     /// The sender a message goes out with: the reply number wins, since replies only reach the
     /// practice through it; then the request's sender; then the practice's default.
     pub fn sender_for(&self, requested: Option<SenderId>) -> Option<SenderId> {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use praxis_shared::domain::apikey::{ApiKey, ApiKeyRecord};
 use praxis_shared::domain::message::{Message, Transition};
 use praxis_shared::domain::org::{EmailAddress, Org, OrgName};
-use praxis_shared::domain::reply::Reply;
+use praxis_shared::domain::reply::{Reply, ReplyPart};
 use praxis_shared::domain::{
     KeyId, MessageId, MessageText, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId, Status,
 };
@@ -26,6 +26,7 @@ pub fn org(name: &str) -> Org {
         id: OrgId::new(t0()),
         name: OrgName::parse(name).expect("name"),
         email: EmailAddress::parse("praxis@example.de").expect("email"),
+        reply_email: None,
         default_sender: Some(SenderId::parse("Praxis").expect("sender")),
         region: Region::DE,
         reply_number: None,
@@ -62,7 +63,35 @@ pub fn reply(org: OrgId, at: DateTime<Utc>, carrier_ref: &str) -> Reply {
         carrier: "sim".into(),
         carrier_ref: carrier_ref.into(),
         in_reply_to: Some(MessageId::new(at)),
+        forwarded_at: None,
     }
+}
+
+/// Part `n` of `total` of a long SMS with concatenation reference `reference`, from the
+/// patient of [`reply`] to its reply number.
+pub fn reply_part(org: OrgId, reference: &str, n: u32, total: u32, at: DateTime<Utc>) -> ReplyPart {
+    ReplyPart {
+        org_id: org,
+        from: number("+491761235678"),
+        to: number("+4915112340000"),
+        carrier: "vonage".into(),
+        carrier_ref: format!("{reference}-part-{n}"),
+        reference: reference.into(),
+        part: n,
+        total,
+        text: format!("Teil {n} "),
+        received_at: at,
+    }
+}
+
+async fn unforwarded_ids(store: &dyn Store) -> Vec<ReplyId> {
+    store
+        .unforwarded_replies()
+        .await
+        .expect("unforwarded")
+        .iter()
+        .map(|r| r.id)
+        .collect()
 }
 
 fn reply_query(since: DateTime<Utc>, limit: usize) -> ReplyQuery {
@@ -771,6 +800,197 @@ pub async fn an_idempotency_key_past_retention_is_claimed_afresh(store: &dyn Sto
     );
 }
 
+pub async fn a_new_reply_waits_for_forwarding_oldest_first(store: &dyn Store) {
+    let o = org("Praxis Weiterleitung");
+    let older = reply(o.id, t0(), "in-1");
+    let newer = reply(o.id, t0() + Duration::seconds(5), "in-2");
+    store.insert_reply(&newer).await.expect("insert");
+    store.insert_reply(&older).await.expect("insert");
+    assert_eq!(unforwarded_ids(store).await, vec![older.id, newer.id]);
+    let listed = all_replies(store, o.id, reply_query(t0() - Duration::days(1), 10)).await;
+    assert!(
+        listed.iter().all(|r| r.forwarded_at.is_none()),
+        "{listed:?}"
+    );
+}
+
+pub async fn only_one_caller_at_a_time_holds_the_right_to_forward(store: &dyn Store) {
+    let o = org("Praxis Lease");
+    let r = reply(o.id, t0(), "in-1");
+    store.insert_reply(&r).await.expect("insert");
+    let lease = t0() + Duration::seconds(60);
+    assert!(store.claim_forwarding(&r, t0(), lease).await.expect("c1"));
+    // A resent webhook or a sweep racing the first: refused while the lease runs.
+    let soon = t0() + Duration::seconds(1);
+    assert!(
+        !store
+            .claim_forwarding(&r, soon, soon + Duration::seconds(60))
+            .await
+            .expect("c2")
+    );
+    // The holder died: once the lease is over another may take it.
+    let later = t0() + Duration::seconds(61);
+    assert!(
+        store
+            .claim_forwarding(&r, later, later + Duration::seconds(60))
+            .await
+            .expect("c3")
+    );
+    // Given back (the mailer failed): the next try need not wait.
+    store.release_forwarding(&r).await.expect("release");
+    assert!(
+        store
+            .claim_forwarding(&r, later, later + Duration::seconds(60))
+            .await
+            .expect("c4")
+    );
+    // Still waiting for forwarding: a lease is not a forwarding.
+    assert_eq!(unforwarded_ids(store).await, vec![r.id]);
+}
+
+pub async fn a_forwarded_reply_is_never_claimed_again(store: &dyn Store) {
+    let o = org("Praxis Erledigt");
+    let r = reply(o.id, t0(), "in-1");
+    let other = reply(o.id, t0() + Duration::seconds(1), "in-2");
+    store.insert_reply(&r).await.expect("insert");
+    store.insert_reply(&other).await.expect("insert");
+    let lease = t0() + Duration::seconds(60);
+    assert!(
+        store
+            .claim_forwarding(&r, t0(), lease)
+            .await
+            .expect("claim")
+    );
+    let at = t0() + Duration::seconds(2);
+    assert!(store.mark_forwarded(&r, at).await.expect("mark"));
+    assert!(
+        !store
+            .mark_forwarded(&r, at + Duration::seconds(1))
+            .await
+            .expect("mark again")
+    );
+    // Not even after its lease, nor after a release.
+    let much_later = t0() + Duration::hours(1);
+    store.release_forwarding(&r).await.expect("release");
+    assert!(
+        !store
+            .claim_forwarding(&r, much_later, much_later + Duration::seconds(60))
+            .await
+            .expect("claim")
+    );
+    assert_eq!(unforwarded_ids(store).await, vec![other.id]);
+    let listed = all_replies(store, o.id, reply_query(t0() - Duration::days(1), 10)).await;
+    let stored = listed.iter().find(|x| x.id == r.id).expect("listed");
+    assert_eq!(stored.forwarded_at, Some(at));
+    // A resent webhook stores nothing and brings nothing back.
+    let resent = Reply {
+        id: ReplyId::new(much_later),
+        received_at: much_later,
+        ..r.clone()
+    };
+    assert!(!store.insert_reply(&resent).await.expect("insert again"));
+    assert_eq!(unforwarded_ids(store).await, vec![other.id]);
+}
+
+pub async fn forwarding_a_reply_that_is_not_stored_changes_nothing(store: &dyn Store) {
+    let o = org("Praxis Nichts");
+    let r = reply(o.id, t0(), "in-ghost");
+    let lease = t0() + Duration::seconds(60);
+    assert!(
+        !store
+            .claim_forwarding(&r, t0(), lease)
+            .await
+            .expect("claim")
+    );
+    assert!(!store.mark_forwarded(&r, t0()).await.expect("mark"));
+    store.release_forwarding(&r).await.expect("release");
+    assert!(unforwarded_ids(store).await.is_empty());
+    assert!(
+        all_replies(store, o.id, reply_query(t0() - Duration::days(1), 10))
+            .await
+            .is_empty()
+    );
+}
+
+pub async fn parts_of_a_long_sms_are_stored_once_and_found_together(store: &dyn Store) {
+    let o = org("Praxis Teile");
+    let p1 = reply_part(o.id, "A7", 1, 3, t0());
+    let p3 = reply_part(o.id, "A7", 3, 3, t0() + Duration::seconds(2));
+    assert!(store.insert_reply_part(&p1).await.expect("insert"));
+    assert!(store.insert_reply_part(&p3).await.expect("insert"));
+    // Resent: still one.
+    assert!(!store.insert_reply_part(&p3).await.expect("insert again"));
+    // Another SMS (another reference), and the same reference to another number.
+    let other = reply_part(o.id, "B1", 1, 2, t0());
+    store.insert_reply_part(&other).await.expect("insert");
+    let mut elsewhere = reply_part(o.id, "A7", 2, 3, t0());
+    elsewhere.to = number("+4915112341111");
+    elsewhere.carrier_ref = "elsewhere".into();
+    store.insert_reply_part(&elsewhere).await.expect("insert");
+    let mut open = store.open_reply_parts(&p1).await.expect("open");
+    open.sort_by_key(|p| p.part);
+    assert_eq!(open, vec![p1.clone(), p3.clone()]);
+    let p2 = reply_part(o.id, "A7", 2, 3, t0() + Duration::seconds(3));
+    assert!(store.insert_reply_part(&p2).await.expect("insert"));
+    assert_eq!(store.open_reply_parts(&p2).await.expect("open").len(), 3);
+}
+
+pub async fn assembled_parts_are_closed_for_good(store: &dyn Store) {
+    let o = org("Praxis Zusammen");
+    let p1 = reply_part(o.id, "A7", 1, 2, t0());
+    let p2 = reply_part(o.id, "A7", 2, 2, t0() + Duration::seconds(1));
+    for p in [&p1, &p2] {
+        store.insert_reply_part(p).await.expect("insert");
+    }
+    store
+        .close_reply_parts(&[p1.clone(), p2.clone()])
+        .await
+        .expect("close");
+    assert!(store.open_reply_parts(&p1).await.expect("open").is_empty());
+    // A part resent after its SMS was assembled is still a duplicate.
+    assert!(!store.insert_reply_part(&p2).await.expect("resent"));
+    assert!(store.open_reply_parts(&p1).await.expect("open").is_empty());
+    // Weeks on the patient's phone reuses the reference for another SMS: it starts afresh.
+    let later = t0() + Duration::days(20);
+    let mut again = reply_part(o.id, "A7", 1, 2, later);
+    again.carrier_ref = "A7-again-1".into();
+    assert!(store.insert_reply_part(&again).await.expect("insert"));
+    assert_eq!(
+        store.open_reply_parts(&again).await.expect("open"),
+        vec![again.clone()]
+    );
+    assert!(
+        store
+            .stale_reply_parts(later - Duration::seconds(1))
+            .await
+            .expect("stale")
+            .is_empty()
+    );
+}
+
+pub async fn stale_parts_are_those_received_before_the_cutoff(store: &dyn Store) {
+    let o = org("Praxis Alt Teile");
+    let old = reply_part(o.id, "A7", 1, 2, t0());
+    let fresh = reply_part(o.id, "C3", 1, 2, t0() + Duration::minutes(10));
+    store.insert_reply_part(&old).await.expect("insert");
+    store.insert_reply_part(&fresh).await.expect("insert");
+    let cutoff = t0() + Duration::minutes(5);
+    assert_eq!(
+        store.stale_reply_parts(cutoff).await.expect("stale"),
+        vec![old.clone()]
+    );
+    // Parts past retention go with the rest of the personal data.
+    store
+        .purge_before(t0() + Duration::minutes(1))
+        .await
+        .expect("purge");
+    assert!(store.open_reply_parts(&old).await.expect("open").is_empty());
+    assert_eq!(
+        store.open_reply_parts(&fresh).await.expect("open"),
+        vec![fresh]
+    );
+}
+
 /// Instantiates every conformance test for one backend. `$make` is an async expression that
 /// yields a fresh store (boxed as `Box<dyn Store>`), evaluated inside each test.
 #[macro_export]
@@ -799,6 +1019,13 @@ macro_rules! conformance_suite {
             a_carrier_reference_belongs_to_one_message_and_a_late_sent_changes_nothing,
             an_api_key_stored_twice_conflicts,
             an_idempotency_key_past_retention_is_claimed_afresh,
+            a_new_reply_waits_for_forwarding_oldest_first,
+            only_one_caller_at_a_time_holds_the_right_to_forward,
+            a_forwarded_reply_is_never_claimed_again,
+            forwarding_a_reply_that_is_not_stored_changes_nothing,
+            parts_of_a_long_sms_are_stored_once_and_found_together,
+            assembled_parts_are_closed_for_good,
+            stale_parts_are_those_received_before_the_cutoff,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

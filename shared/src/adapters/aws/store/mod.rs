@@ -20,7 +20,7 @@ use futures_util::{StreamExt as _, TryStreamExt as _, stream};
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::message::{Message, RETENTION, Transition};
 use crate::domain::org::Org;
-use crate::domain::reply::Reply;
+use crate::domain::reply::{Reply, ReplyPart};
 use crate::domain::status::{EXPIRY, expires_at};
 use crate::domain::{KeyId, MessageId, OrgId, PhoneNumber, ReplyId, Status};
 use crate::ports::{
@@ -380,6 +380,34 @@ impl DynamoStore {
         }
     }
 
+    /// Runs an update on a reply found by its carrier's id; true if its condition held.
+    async fn update_reply(&self, reply: &Reply, spec: UpdateSpec) -> PortResult<bool> {
+        Ok(self
+            .update(item::reply_key(reply), spec, ReturnValue::None)
+            .await?
+            .is_some())
+    }
+
+    /// The items behind the keys a keys-only index answered with, read consistently (the
+    /// index lags the table), in the index's order; items gone since are left out.
+    async fn items_of(&self, index_keys: Vec<Item>) -> PortResult<Vec<Item>> {
+        let gets: Vec<_> = index_keys
+            .into_iter()
+            .map(|k| {
+                let key: Item = k
+                    .into_iter()
+                    .filter(|(name, _)| name == keys::PK || name == keys::SK)
+                    .collect();
+                self.get(key)
+            })
+            .collect();
+        let found: Vec<Option<Item>> = stream::iter(gets)
+            .buffered(PARALLEL_WRITES)
+            .try_collect()
+            .await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
     async fn expire_one(&self, id: MessageId, sent_at: DateTime<Utc>) -> PortResult<bool> {
         let mut e = Expr::default();
         let (status, sent) = (e.name("status"), e.name("sent_at"));
@@ -700,6 +728,158 @@ impl Store for DynamoStore {
                 return Ok(Page::from_overfetch(items, q.limit, |r| r.id));
             }
         }
+    }
+
+    async fn unforwarded_replies(&self) -> PortResult<Vec<Reply>> {
+        let index_keys = self
+            .query_index(&keys::GSI2, keys::UNFORWARDED.to_owned(), None)
+            .await?;
+        let mut replies = Vec::with_capacity(index_keys.len());
+        for i in self.items_of(index_keys).await? {
+            let r = item::reply_from(&i)?;
+            if r.forwarded_at.is_none() {
+                replies.push(r);
+            }
+        }
+        Ok(replies)
+    }
+
+    async fn claim_forwarding(
+        &self,
+        reply: &Reply,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> PortResult<bool> {
+        let mut e = Expr::default();
+        let (pk, forwarded) = (e.name(keys::PK), e.name("forwarded_at"));
+        let lease = e.name("forward_lease_until");
+        let spec = UpdateSpec {
+            update: format!("SET {lease} = {}", e.value(s(stamp(lease_until)))),
+            condition: format!(
+                "attribute_exists({pk}) AND attribute_not_exists({forwarded}) AND \
+                 (attribute_not_exists({lease}) OR {lease} < {})",
+                e.value(s(stamp(now)))
+            ),
+            expr: e,
+        };
+        self.update_reply(reply, spec).await
+    }
+
+    async fn release_forwarding(&self, reply: &Reply) -> PortResult<()> {
+        let mut e = Expr::default();
+        let (pk, forwarded) = (e.name(keys::PK), e.name("forwarded_at"));
+        let spec = UpdateSpec {
+            update: format!("REMOVE {}", e.name("forward_lease_until")),
+            condition: format!("attribute_exists({pk}) AND attribute_not_exists({forwarded})"),
+            expr: e,
+        };
+        // Forwarded or gone meanwhile: nothing to give back.
+        self.update_reply(reply, spec).await?;
+        Ok(())
+    }
+
+    async fn mark_forwarded(&self, reply: &Reply, at: DateTime<Utc>) -> PortResult<bool> {
+        let mut e = Expr::default();
+        let (pk, forwarded) = (e.name(keys::PK), e.name("forwarded_at"));
+        let spec = UpdateSpec {
+            update: format!(
+                "SET {forwarded} = {} REMOVE {}, {}, {}",
+                e.value(s(stamp(at))),
+                e.name("forward_lease_until"),
+                e.name(keys::GSI2.pk),
+                e.name(keys::GSI2.sk)
+            ),
+            condition: format!("attribute_exists({pk}) AND attribute_not_exists({forwarded})"),
+            expr: e,
+        };
+        self.update_reply(reply, spec).await
+    }
+
+    async fn insert_reply_part(&self, part: &ReplyPart) -> PortResult<bool> {
+        self.put_new(item::reply_part_item(part)).await
+    }
+
+    async fn open_reply_parts(&self, part: &ReplyPart) -> PortResult<Vec<ReplyPart>> {
+        let mut e = Expr::default();
+        let condition = format!(
+            "{} = {} AND begins_with({}, {})",
+            e.name(keys::PK),
+            e.value(s(keys::reply_parts_pk(
+                &part.carrier,
+                &part.from,
+                &part.to,
+                &part.reference
+            ))),
+            e.name(keys::SK),
+            e.value(s(keys::SK_PART_PREFIX))
+        );
+        // Closed parts have left GSI2.
+        let filter = format!("attribute_exists({})", e.name(keys::GSI2.pk));
+        let (names, values) = e.into_parts();
+        let items: Vec<Item> = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(condition)
+            .filter_expression(filter)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk_unavailable("DynamoDB", e))?;
+        let mut parts = items
+            .iter()
+            .map(item::reply_part_from)
+            .collect::<PortResult<Vec<_>>>()?;
+        parts.sort_by_key(|p| (p.part, p.received_at));
+        Ok(parts)
+    }
+
+    async fn stale_reply_parts(&self, before: DateTime<Utc>) -> PortResult<Vec<ReplyPart>> {
+        let index_keys = self
+            .query_index(
+                &keys::GSI2,
+                keys::OPEN_PARTS.to_owned(),
+                Some(stamp(before)),
+            )
+            .await?;
+        let mut parts = Vec::with_capacity(index_keys.len());
+        for i in self.items_of(index_keys).await? {
+            let still_open = i.contains_key(keys::GSI2.pk);
+            let p = item::reply_part_from(&i)?;
+            if still_open && p.received_at < before {
+                parts.push(p);
+            }
+        }
+        Ok(parts)
+    }
+
+    async fn close_reply_parts(&self, parts: &[ReplyPart]) -> PortResult<()> {
+        let closes: Vec<_> = parts
+            .iter()
+            .map(|p| {
+                let mut e = Expr::default();
+                let spec = UpdateSpec {
+                    update: format!(
+                        "REMOVE {}, {}",
+                        e.name(keys::GSI2.pk),
+                        e.name(keys::GSI2.sk)
+                    ),
+                    condition: format!("attribute_exists({})", e.name(keys::PK)),
+                    expr: e,
+                };
+                self.update(item::reply_part_key(p), spec, ReturnValue::None)
+            })
+            .collect();
+        stream::iter(closes)
+            .buffer_unordered(PARALLEL_WRITES)
+            .try_collect::<Vec<_>>()
+            .await?;
+        Ok(())
     }
 
     /// History times never go backwards (as in the embedded store): an update expression

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::message::{Message, RETENTION, Transition};
 use crate::domain::org::Org;
-use crate::domain::reply::Reply;
+use crate::domain::reply::{Reply, ReplyPart};
 use crate::domain::status::EXPIRY;
 use crate::domain::{KeyId, MessageId, OrgId, PhoneNumber, ReplyId, Status};
 use crate::ports::{
@@ -22,10 +22,10 @@ use crate::ports::{
 };
 
 use row::{
-    MESSAGE_COLUMNS, MessageRow, REPLY_COLUMNS, ReplyRow, corrupt, from_ms, key_row, ms, parse_key,
-    rfc3339,
+    MESSAGE_COLUMNS, MessageRow, PART_COLUMNS, PartRow, REPLY_COLUMNS, ReplyRow, corrupt, from_ms,
+    key_row, ms, parse_key, rfc3339,
 };
-use schema::SCHEMA;
+use schema::{FORWARDING_COLUMNS, FORWARDING_INDEX, SCHEMA};
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -42,6 +42,19 @@ impl SqliteStore {
         )
         .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
+        let has_forwarding: bool = conn
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('replies') WHERE name = 'forwarded_at'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(db)?
+            > 0;
+        if !has_forwarding {
+            conn.execute_batch(&format!("BEGIN; {FORWARDING_COLUMNS} COMMIT;"))
+                .map_err(db)?;
+        }
+        conn.execute_batch(FORWARDING_INDEX).map_err(db)?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -435,7 +448,7 @@ impl Store for SqliteStore {
             let n = c
                 .prepare_cached(&format!(
                     "INSERT INTO replies ({REPLY_COLUMNS}) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING"
                 ))
                 .map_err(db)?
                 .execute(params![
@@ -448,6 +461,7 @@ impl Store for SqliteStore {
                     r.carrier,
                     r.carrier_ref,
                     r.in_reply_to.map(|i| i.to_string()),
+                    r.forwarded_at.map(ms),
                 ])
                 .map_err(db)?;
             Ok(n == 1)
@@ -479,6 +493,165 @@ impl Store for SqliteStore {
                 .map(ReplyRow::parse)
                 .collect::<PortResult<Vec<_>>>()?;
             Ok(Page::from_overfetch(items, q.limit, |r| r.id))
+        })
+        .await
+    }
+
+    async fn unforwarded_replies(&self) -> PortResult<Vec<Reply>> {
+        self.run(|c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {REPLY_COLUMNS} FROM replies WHERE forwarded_at IS NULL ORDER BY id"
+                ))
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([], ReplyRow::read)
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            rows.into_iter().map(ReplyRow::parse).collect()
+        })
+        .await
+    }
+
+    async fn claim_forwarding(
+        &self,
+        reply: &Reply,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> PortResult<bool> {
+        let (carrier, carrier_ref) = (reply.carrier.clone(), reply.carrier_ref.clone());
+        self.run(move |c| {
+            let n = c
+                .prepare_cached(
+                    "UPDATE replies SET forward_lease_until = ?4 WHERE carrier = ?1 \
+                     AND carrier_ref = ?2 AND forwarded_at IS NULL AND forward_lease_until < ?3",
+                )
+                .map_err(db)?
+                .execute(params![carrier, carrier_ref, ms(now), ms(lease_until)])
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn release_forwarding(&self, reply: &Reply) -> PortResult<()> {
+        let (carrier, carrier_ref) = (reply.carrier.clone(), reply.carrier_ref.clone());
+        self.run(move |c| {
+            c.prepare_cached(
+                "UPDATE replies SET forward_lease_until = 0 WHERE carrier = ?1 \
+                 AND carrier_ref = ?2 AND forwarded_at IS NULL",
+            )
+            .map_err(db)?
+            .execute(params![carrier, carrier_ref])
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn mark_forwarded(&self, reply: &Reply, at: DateTime<Utc>) -> PortResult<bool> {
+        let (carrier, carrier_ref) = (reply.carrier.clone(), reply.carrier_ref.clone());
+        self.run(move |c| {
+            let n = c
+                .prepare_cached(
+                    "UPDATE replies SET forwarded_at = ?3, forward_lease_until = 0 \
+                     WHERE carrier = ?1 AND carrier_ref = ?2 AND forwarded_at IS NULL",
+                )
+                .map_err(db)?
+                .execute(params![carrier, carrier_ref, ms(at)])
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn insert_reply_part(&self, part: &ReplyPart) -> PortResult<bool> {
+        let p = part.clone();
+        self.run(move |c| {
+            let n = c
+                .prepare_cached(&format!(
+                    "INSERT INTO reply_parts ({PART_COLUMNS}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING"
+                ))
+                .map_err(db)?
+                .execute(params![
+                    p.carrier,
+                    p.carrier_ref,
+                    p.org_id.to_string(),
+                    p.from.as_str(),
+                    p.to.as_str(),
+                    p.reference,
+                    p.part,
+                    p.total,
+                    p.text,
+                    ms(p.received_at),
+                ])
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn open_reply_parts(&self, part: &ReplyPart) -> PortResult<Vec<ReplyPart>> {
+        let p = part.clone();
+        self.run(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {PART_COLUMNS} FROM reply_parts WHERE carrier = ?1 \
+                     AND from_number = ?2 AND to_number = ?3 AND reference = ?4 AND closed = 0 \
+                     ORDER BY part, received_at"
+                ))
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(
+                    params![p.carrier, p.from.as_str(), p.to.as_str(), p.reference],
+                    PartRow::read,
+                )
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            rows.into_iter().map(PartRow::parse).collect()
+        })
+        .await
+    }
+
+    async fn stale_reply_parts(&self, before: DateTime<Utc>) -> PortResult<Vec<ReplyPart>> {
+        self.run(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {PART_COLUMNS} FROM reply_parts WHERE closed = 0 AND received_at < ?1 \
+                     ORDER BY received_at"
+                ))
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([ms(before)], PartRow::read)
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            rows.into_iter().map(PartRow::parse).collect()
+        })
+        .await
+    }
+
+    async fn close_reply_parts(&self, parts: &[ReplyPart]) -> PortResult<()> {
+        let keys: Vec<(String, String)> = parts
+            .iter()
+            .map(|p| (p.carrier.clone(), p.carrier_ref.clone()))
+            .collect();
+        self.run(move |c| {
+            let tx = c.transaction().map_err(db)?;
+            {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "UPDATE reply_parts SET closed = 1 WHERE carrier = ?1 AND carrier_ref = ?2",
+                    )
+                    .map_err(db)?;
+                for (carrier, carrier_ref) in &keys {
+                    stmt.execute(params![carrier, carrier_ref]).map_err(db)?;
+                }
+            }
+            tx.commit().map_err(db)
         })
         .await
     }
@@ -631,6 +804,11 @@ impl Store for SqliteStore {
             let replies = tx
                 .execute("DELETE FROM replies WHERE received_at < ?1", [ms(cutoff)])
                 .map_err(db)?;
+            tx.execute(
+                "DELETE FROM reply_parts WHERE received_at < ?1",
+                [ms(cutoff)],
+            )
+            .map_err(db)?;
             tx.execute(
                 "DELETE FROM idempotency_keys WHERE created_at < ?1",
                 [ms(cutoff)],
