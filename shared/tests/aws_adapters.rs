@@ -238,7 +238,7 @@ async fn ses_sends_from_a_verified_sender_only() {
     );
     let raw = sent[0]["raw_data"].as_str().unwrap_or_default();
     assert!(raw.contains("multipart/alternative"), "{raw}");
-    assert!(raw.contains("From: praxis-sms Rechnungen <"), "{raw}");
+    assert!(raw.contains("From: \"praxis-sms Rechnungen\" <"), "{raw}");
 }
 
 #[tokio::test]

@@ -15,6 +15,15 @@ const PATIENT: &str = "+4917612345678";
 const REMINDER: &str = "Terminerinnerung Silvana Müller: 19.08. um 16:30 Uhr. Bei Verhinderung absagen unter 01234-567890";
 const ANSWER: &str = "Jö, ich komme gerne – Grüße!";
 
+/// The address the stack sends from: `aws bootstrap`'s sender, or the outbox's.
+fn sender_address() -> &'static str {
+    if on_aws() {
+        "noreply@praxis-e2e.example"
+    } else {
+        "noreply@praxis-sms.local"
+    }
+}
+
 /// A practice with the reply number and an address no other test's practice has (moto's SES
 /// records every stack's mail together). Returns its key and address.
 fn practice(stack: &Stack) -> (String, String) {
@@ -99,6 +108,7 @@ async fn a_reply_is_emailed_once_in_german_with_the_reminder_it_answers() {
     assert_eq!(mail["subject"], "SMS-Antwort von 0176 12345678", "{mail}");
     assert_eq!(mail["to"], json!([email]));
     assert_eq!(mail["from_name"], "praxis-sms SMS-Antworten");
+    assert_eq!(mail["from_address"], sender_address());
     assert_eq!(mail["content_type"], "multipart/alternative", "{mail}");
     assert!(
         mail["date"].as_str().is_some() && mail["message_id"].as_str().is_some(),
@@ -184,6 +194,8 @@ async fn while_the_mailer_fails_the_reply_is_kept_and_goes_out_once_it_works() {
     assert!(stack.emails_to(&email).await.is_empty());
 
     if on_aws() {
+        // Killed, maybe in the middle of an attempt: that attempt's lease (30 s) runs out
+        // before the restarted stack may forward the reply.
         stack.restart_with_env(&[("AWS_ENDPOINT_URL_SESV2", None)]);
     } else {
         std::fs::remove_file(&outbox).expect("unblock");

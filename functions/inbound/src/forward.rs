@@ -7,9 +7,11 @@
 //! mailer call that failed after the mailer took the e-mail) between the mailer taking it and
 //! our record of it can send it twice; the local outbox absorbs even that, SES does not.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use praxis_shared::domain::ReplyId;
 use praxis_shared::domain::reply::Reply;
 use praxis_shared::ports::PortError;
 use praxis_shared::services::Services;
@@ -18,10 +20,10 @@ use crate::mail::ReplyMail;
 use crate::optout;
 use crate::receive::assemble_stale;
 
-/// How long a forwarding attempt holds its reply: far beyond one mailer call (SES answers in
-/// well under a second, and the Lambda's timeout is 10 s), short enough that a crashed attempt
-/// is retried by the next sweep but one.
-pub const FORWARD_LEASE: chrono::Duration = chrono::Duration::seconds(60);
+/// How long a forwarding attempt holds its reply: beyond anything one attempt may take (the
+/// mailer gets 5 s, the Lambda 10 s in all), short enough that the reply of an attempt that
+/// died is retried soon after.
+pub const FORWARD_LEASE: chrono::Duration = chrono::Duration::seconds(30);
 /// How long the parts of a long SMS are waited for before it is forwarded with what arrived.
 pub const PARTS_WAIT: chrono::Duration = chrono::Duration::minutes(3);
 /// A reply not forwarded after this long is logged as an error (a count, no personal data).
@@ -130,7 +132,16 @@ pub async fn forward_pending(svc: &Services, now: DateTime<Utc>) -> Result<Swept
         assembled: assembled.len(),
         ..Swept::default()
     };
-    for reply in svc.store.unforwarded_replies().await? {
+    // The replies just assembled first: the store's list of unforwarded replies may not show
+    // them yet (on DynamoDB it is an index, which lags).
+    let just_made: HashSet<ReplyId> = assembled.iter().map(|r| r.id).collect();
+    let unforwarded = svc.store.unforwarded_replies().await?;
+    let pending = assembled.into_iter().chain(
+        unforwarded
+            .into_iter()
+            .filter(|r| !just_made.contains(&r.id)),
+    );
+    for reply in pending {
         match forward(svc, &reply).await {
             Forwarded::Sent => swept.forwarded += 1,
             Forwarded::NotOurs => {}

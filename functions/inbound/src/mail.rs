@@ -11,7 +11,9 @@ use praxis_shared::ports::Email;
 use crate::local_time::{german, local_time};
 use crate::optout::Keyword;
 
-/// The sender's display name on every forwarded reply.
+/// The sender's display name on every forwarded reply. ASCII on purpose: a longer non-ASCII
+/// name (a practice's, say) is split into several RFC 2047 words, which Python's `email` (3.11)
+/// and some other readers show with a stray space inside a word.
 pub const FROM_NAME: &str = "praxis-sms SMS-Antworten";
 
 /// What the e-mail is made of.

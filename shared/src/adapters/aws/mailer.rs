@@ -11,7 +11,7 @@
 use async_trait::async_trait;
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::primitives::Blob;
-use aws_sdk_sesv2::types::{Destination, EmailContent, MessageTag, RawMessage};
+use aws_sdk_sesv2::types::{EmailContent, MessageTag, RawMessage};
 
 use crate::adapters::mime::mime;
 use crate::ports::{Email, Mailer, PortError, PortResult};
@@ -59,7 +59,8 @@ fn tag_value(key: &str) -> String {
 #[async_trait]
 impl Mailer for SesMailer {
     /// Sends the mail; see the module docs for why this does not deduplicate on the key. The
-    /// envelope sender is the configured address; the `From` header adds the display name.
+    /// envelope sender is the configured address (the `From` header adds the display name);
+    /// the recipients are the raw message's `To`, one source for both.
     async fn send(&self, idempotency_key: &str, mail: &Email) -> PortResult<()> {
         let raw = mime(
             &self.from,
@@ -79,7 +80,6 @@ impl Mailer for SesMailer {
         self.client
             .send_email()
             .from_email_address(&self.from)
-            .destination(Destination::builder().to_addresses(&mail.to).build())
             .content(EmailContent::builder().raw(raw).build())
             .email_tags(tag)
             .send()
