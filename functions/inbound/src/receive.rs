@@ -20,7 +20,7 @@ use crate::optout;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Received {
     /// A new reply, stored: the one to forward.
-    Stored(Reply),
+    Stored(Box<Reply>),
     /// A resent webhook: the reply (or part) is stored already.
     Duplicate,
     /// One part of a long SMS, stored; the reply follows with the last part.
@@ -165,7 +165,7 @@ async fn store(svc: &Services, org: &Org, mut reply: Reply) -> Result<Received, 
         "reply"
     );
     Ok(if stored {
-        Received::Stored(reply)
+        Received::Stored(Box::new(reply))
     } else {
         Received::Duplicate
     })
@@ -210,7 +210,7 @@ pub async fn assemble_stale(
         let received = store(svc, &org, reply).await?;
         svc.store.close_reply_parts(&parts).await?;
         if let Received::Stored(reply) = received {
-            replies.push(reply);
+            replies.push(*reply);
         }
     }
     Ok(replies)
