@@ -5,7 +5,7 @@ use anyhow::{Context, bail};
 use chrono::{NaiveDate, Utc};
 use clap::Subcommand;
 use praxis_shared::domain::apikey::{ApiKey, ApiKeyRecord};
-use praxis_shared::domain::org::{EmailAddress, Org, OrgName};
+use praxis_shared::domain::org::{EmailAddress, Org, OrgName, PostalAddress};
 use praxis_shared::domain::{KeyId, OrgId, PhoneNumber, Region, SenderId};
 use praxis_shared::ports::Store;
 use serde_json::json;
@@ -43,6 +43,10 @@ pub struct OrgCreate {
     /// First day of service (YYYY-MM-DD), for practices moved over from elsewhere; default today.
     #[arg(long)]
     activated: Option<String>,
+    /// Billing address for invoices: street, then postcode and city, separated by commas
+    /// ("Hauptstraße 1, 12345 Musterstadt").
+    #[arg(long)]
+    address: Option<String>,
     #[command(flatten)]
     common: Common,
 }
@@ -79,6 +83,7 @@ pub struct NewOrg {
     pub region: Region,
     pub reply_number: Option<PhoneNumber>,
     pub activated_on: NaiveDate,
+    pub address: Option<PostalAddress>,
 }
 
 impl NewOrg {
@@ -105,6 +110,12 @@ impl NewOrg {
                     .context("--activated must be a date like 2026-11-01")?,
                 None => Utc::now().date_naive(),
             },
+            address: a
+                .address
+                .as_deref()
+                .map(PostalAddress::parse)
+                .transpose()
+                .context("--address")?,
         })
     }
 }
@@ -121,6 +132,7 @@ pub async fn create_org(store: &dyn Store, new: NewOrg) -> anyhow::Result<serde_
         region: new.region,
         reply_number: new.reply_number,
         activated_on: new.activated_on,
+        address: new.address,
         created_at: now,
     };
     store
@@ -136,6 +148,7 @@ pub async fn create_org(store: &dyn Store, new: NewOrg) -> anyhow::Result<serde_
         "region": org.region.as_str(),
         "reply_number": org.reply_number.as_ref().map(|n| n.as_str()),
         "activated_on": org.activated_on.to_string(),
+        "address": org.address.as_ref().map(PostalAddress::one_line),
         "api_key": key.expose(),
         "api_key_id": record.id.to_string(),
     }))

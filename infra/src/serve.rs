@@ -16,7 +16,7 @@ use praxis_shared::carriers::config::{self, CarrierKind};
 use praxis_shared::carriers::failover::BreakerPolicy;
 use praxis_shared::carriers::sim::SimCarrier;
 use praxis_shared::domain::message::retention_cutoff;
-use praxis_shared::domain::org::{EmailAddress, OrgName};
+use praxis_shared::domain::org::{EmailAddress, OrgName, PostalAddress};
 use praxis_shared::domain::{Region, SenderId};
 use praxis_shared::services::Services;
 use praxis_shared::wiring::Wiring;
@@ -207,6 +207,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 region: Region::DE,
                 reply_number: None,
                 activated_on: Utc::now().date_naive(),
+                address: PostalAddress::parse("Musterweg 1, 10115 Berlin").ok(),
             },
         )
         .await?;

@@ -8,10 +8,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
+use crate::domain::invoice::{DailyUsage, Invoice, NewInvoice};
 use crate::domain::message::{Message, Transition};
 use crate::domain::org::Org;
 use crate::domain::reply::{Reply, ReplyPart};
-use crate::domain::{KeyId, MessageId, OrgId, PhoneNumber, Reason, ReplyId, SenderId, Status};
+use crate::domain::{
+    InvoiceId, KeyId, MessageId, Month, OrgId, PhoneNumber, Reason, ReplyId, SenderId, Status,
+};
 
 /// Failures of a backend. `Conflict` is a conditional write that lost (a normal outcome under
 /// retries); `Unavailable` is worth retrying; `Corrupt` means stored data no longer parses.
@@ -96,6 +99,23 @@ impl<T, Cursor> Page<T, Cursor> {
     }
 }
 
+/// What storing a month's invoice found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvoiceCreated {
+    /// Stored now, with the next number of its year.
+    New(Invoice),
+    /// The practice has its invoice for that month already: this one, unchanged.
+    Existing(Invoice),
+}
+
+impl InvoiceCreated {
+    pub fn invoice(&self) -> &Invoice {
+        match self {
+            InvoiceCreated::New(i) | InvoiceCreated::Existing(i) => i,
+        }
+    }
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// `Conflict` if the id exists, or another practice has the same reply number (inbound
@@ -127,7 +147,10 @@ pub trait Store: Send + Sync {
     async fn list_messages(&self, org: OrgId, query: &ListQuery) -> PortResult<Page<Message>>;
 
     /// Applies a status move if the message is in one of `t.from()`; false if it is not (late or
-    /// duplicate event). Appends to the history in the same write.
+    /// duplicate event). Appends to the history in the same write. A move to `sent` (the
+    /// carrier took the message) also adds the message's parts to its practice's usage of
+    /// that day (UTC), in the same transaction: a message is counted once, however often its
+    /// move is tried.
     async fn apply(&self, t: &Transition) -> PortResult<bool>;
     /// Takes a message for dispatch: `pending` → `queued`, or a `queued` one whose lease ran out
     /// (its dispatcher died). Returns the message if this caller now holds it.
@@ -193,6 +216,22 @@ pub trait Store: Send + Sync {
     /// Marks parts assembled: they leave the open parts for good (a resent one stays a
     /// duplicate; a new SMS that reuses the reference starts afresh).
     async fn close_reply_parts(&self, parts: &[ReplyPart]) -> PortResult<()>;
+
+    /// A practice's usage in `month`, one entry per day with any; kept for good (not personal
+    /// data, and what invoices are made from).
+    async fn usage(&self, org: OrgId, month: Month) -> PortResult<Vec<DailyUsage>>;
+    /// Stores the practice's invoice for its month unless it has one: the next number of the
+    /// invoice's year (of `created_at`) and the invoice in one transaction, each conditional
+    /// (the counter on the value read, the invoice on (practice, month) being free), so
+    /// numbers are neither used twice nor skipped, and a re-run or a concurrent run stores
+    /// nothing twice.
+    async fn create_invoice(&self, invoice: &NewInvoice) -> PortResult<InvoiceCreated>;
+    async fn get_invoice(&self, id: InvoiceId) -> PortResult<Option<Invoice>>;
+    /// A practice's invoices, newest month first.
+    async fn list_invoices(&self, org: OrgId) -> PortResult<Vec<Invoice>>;
+    /// Records that the invoice's PDF is stored and its e-mail handed over; false if that was
+    /// recorded already. The only change a stored invoice ever sees.
+    async fn mark_invoice_delivered(&self, id: InvoiceId, at: DateTime<Utc>) -> PortResult<bool>;
 
     /// Messages that are accepted but not yet handed to a carrier (embedded recovery at start).
     async fn unfinished(&self) -> PortResult<Vec<MessageId>>;

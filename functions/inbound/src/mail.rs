@@ -177,6 +177,7 @@ mod tests {
             region: Region::parse(region).expect("region"),
             reply_number: Some(PhoneNumber::parse("+4915112340000", Region::DE).expect("n")),
             activated_on: at(1, 1, 0, 0).date_naive(),
+            address: None,
             created_at: at(1, 1, 0, 0),
         }
     }
