@@ -155,10 +155,7 @@ pub fn compute(month: Month, who: Billed<'_>, usage: &[DailyUsage]) -> Option<Co
     let free_parts_i = i64::try_from(free_parts).unwrap_or(i64::MAX);
     lines.push(Line {
         kind: LineKind::SmsParts,
-        description: format!(
-            "SMS-Versand {}: {parts} SMS-Teile aus {messages} Nachrichten",
-            month.german()
-        ),
+        description: format!("SMS-Versand {} ({messages} Nachrichten)", month.german()),
         quantity: parts_i,
         unit: "SMS-Teil".into(),
         unit_price: who.prices.per_part,
