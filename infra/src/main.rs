@@ -5,6 +5,7 @@
 mod admin;
 #[cfg(feature = "aws")]
 mod aws;
+mod invoices;
 mod local;
 mod serve;
 #[cfg(feature = "aws")]
@@ -65,6 +66,9 @@ enum Command {
     /// API keys: create one for a practice, list or revoke.
     #[command(subcommand)]
     Key(admin::KeyCommand),
+    /// Monthly invoices: `invoices run --month YYYY-MM`.
+    #[command(subcommand)]
+    Invoices(invoices::InvoicesCommand),
     /// The simulated carrier: `sim inbound` sends a patient's SMS to a running stack.
     #[command(subcommand)]
     Sim(sim::SimCommand),
@@ -82,6 +86,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args).await,
         Command::Org(cmd) => admin::org(cmd).await,
         Command::Key(cmd) => admin::key(cmd).await,
+        Command::Invoices(cmd) => invoices::run(cmd).await,
         Command::Sim(cmd) => sim::run(cmd).await,
         #[cfg(feature = "aws")]
         Command::Aws(cmd) => aws::run(cmd).await,

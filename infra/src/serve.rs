@@ -195,7 +195,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         sim,
         blobs,
     } = open_backend(args.common.backend, &dir, &base_url, &secrets).await?;
-    let svc = wire_carriers(wiring, sim.clone(), &args, &secrets.sim_token)?;
+    let mut svc = wire_carriers(wiring, sim.clone(), &args, &secrets.sim_token)?;
+    // The e-mails' invoice links are checked with this data directory's key on either
+    // backend, the key `invoices run` signs them with.
+    svc.invoice_links = crate::invoices::invoice_links(&secrets);
 
     if svc.store.list_orgs().await?.is_empty() {
         let demo = create_org(

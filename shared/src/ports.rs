@@ -250,6 +250,13 @@ pub trait Queue: Send + Sync {
     async fn enqueue_later(&self, id: MessageId, delay: Duration) -> PortResult<()>;
 }
 
+/// Hands out the month's invoice jobs, one per practice, to the workers that make them.
+/// At-least-once: a job may arrive twice (making an invoice is idempotent).
+#[async_trait]
+pub trait InvoiceJobs: Send + Sync {
+    async fn enqueue_invoices(&self, month: Month, orgs: &[OrgId]) -> PortResult<()>;
+}
+
 /// What a carrier needs to send one SMS.
 #[derive(Debug, Clone)]
 pub struct OutboundSms<'a> {
