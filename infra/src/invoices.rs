@@ -78,15 +78,21 @@ async fn services(common: &Common, public_url: &str) -> anyhow::Result<Services>
 
 #[cfg(feature = "aws")]
 async fn aws_services(secrets: &LocalSecrets) -> anyhow::Result<Services> {
-    let mut svc = praxis_shared::wiring::Wiring::from_lookup(crate::aws::env_with_defaults)
+    use praxis_shared::invoice_links::{ENV_LINK_KEY, ENV_LINK_KEY_PARAMETER};
+    let wiring = praxis_shared::wiring::Wiring::from_lookup(crate::aws::env_with_defaults)
         .await?
         .with_mailer()?
-        .with_blobs()?
-        .with_invoice_links()?
-        .build();
-    if std::env::var(praxis_shared::invoice_links::ENV_LINK_KEY).is_err() {
-        svc.invoice_links = invoice_links(secrets);
+        .with_blobs()?;
+    // The deployed stack's key if it is named; else this data directory's, which its `serve
+    // --backend aws` checks links with.
+    let named = [ENV_LINK_KEY, ENV_LINK_KEY_PARAMETER]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|v| !v.trim().is_empty()));
+    if named {
+        return Ok(wiring.with_invoice_links()?.build());
     }
+    let mut svc = wiring.build();
+    svc.invoice_links = invoice_links(secrets);
     Ok(svc)
 }
 

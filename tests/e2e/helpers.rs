@@ -445,6 +445,37 @@ impl Stack {
             .unwrap_or_else(|e| panic!("praxis-sms {args:?} printed no JSON ({e}): {stdout}"))
     }
 
+    /// Runs a `praxis-sms` subcommand that prints one JSON object per line.
+    pub fn cli_lines(&self, args: &[&str]) -> Vec<Value> {
+        let backend = if on_aws() {
+            &["--backend", "aws"][..]
+        } else {
+            &[]
+        };
+        let out = Command::new(BIN)
+            .args(args)
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .args(backend)
+            .envs(self.extra.env.iter().map(|(k, v)| (k, v)))
+            .env("PRAXIS_SMS_LOG", "warn")
+            .output()
+            .expect("run praxis-sms");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "praxis-sms {args:?} failed: {}\n{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("praxis-sms {args:?} printed no JSON ({e}): {l}"))
+            })
+            .collect()
+    }
+
     /// `org create`; returns its JSON (with `id`, `api_key`, `api_key_id`).
     pub fn org_create(&self, name: &str, extra: &[&str]) -> Value {
         let mut args = vec![

@@ -7,6 +7,7 @@ mod errors;
 mod failover;
 mod helpers;
 mod inbound;
+mod invoices;
 mod keys;
 mod recovery;
 mod reply_mail;
