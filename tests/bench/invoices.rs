@@ -148,10 +148,10 @@ async fn run_over_practices(n: usize, parallel: usize) -> Res<()> {
     if created != n {
         return Err(format!("{created} of {n} invoices created").into());
     }
-    if let Some(Outcome::Created { invoice }) = outcomes.first() {
-        if invoice.net_cents != 2900 + 4 * 9 {
-            return Err(format!("unexpected net {}", invoice.net_cents).into());
-        }
+    if let Some(Outcome::Created { invoice }) = outcomes.first()
+        && invoice.net_cents != 2900 + 4 * 9
+    {
+        return Err(format!("unexpected net {}", invoice.net_cents).into());
     }
     let t = Instant::now();
     let again = run_all(&svc, &settings, month, parallel).await?;
