@@ -327,6 +327,12 @@ class LiveCheck:
         c("list replies", "GET", "/v1/replies", "/v1/replies?limit=2", 200)
         c("list replies, bad cursor", "GET", "/v1/replies", "/v1/replies?cursor=nope", 422)
         c("list replies, unknown parameter", "GET", "/v1/replies", "/v1/replies?status=sent", 400)
+        c("list invoices", "GET", "/v1/invoices", "/v1/invoices", 200)
+        c("list invoices, unknown parameter", "GET", "/v1/invoices", "/v1/invoices?month=2026-11", 400)
+        c("invoice PDF, unknown id", "GET", "/v1/invoices/{id}/pdf",
+          "/v1/invoices/01ARZ3NDEKTSV4RRFFQ69G5FAV/pdf", 404)
+        c("invoice link, bad signature", "GET", "/invoices/{id}/pdf",
+          "/invoices/01ARZ3NDEKTSV4RRFFQ69G5FAV/pdf?expires=4102444800&signature=00", 403, auth=False)
         c("inbound webhook without token", "POST", "/webhooks/sim/inbound", "/webhooks/sim/inbound", 401,
           {"from": "+4917612345678", "to": "+4915112340000", "text": "Ja"}, auth=False)
 
