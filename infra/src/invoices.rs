@@ -109,6 +109,11 @@ pub async fn run(cmd: InvoicesCommand) -> anyhow::Result<()> {
         common,
     } = cmd;
     let month = Month::parse(&month).context("--month")?;
+    if month.last_day() >= chrono::Utc::now().date_naive() {
+        // Allowed (a demo, a test), but the invoice is final: what the month sends after
+        // this run is never billed.
+        tracing::warn!(%month, "the month has not ended: its invoices bill the usage so far, for good");
+    }
     let public_url = public_url.trim().trim_end_matches('/').to_owned();
     let svc = services(&common, &public_url).await?;
     let billing = InvoiceSettings::billing_from(

@@ -13,11 +13,17 @@ use serde_json::{Value, json};
 
 use crate::helpers::{SETTLE, Stack, id_of, on_aws, parse_eml};
 
-/// The text of a PDF, as `pdftotext` (poppler) reads it.
-fn pdf_text(pdf: &[u8]) -> String {
+/// `pdf` as a file, for the tools that read files.
+fn pdf_file(pdf: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("rechnung.pdf");
     std::fs::write(&path, pdf).expect("write");
+    (dir, path)
+}
+
+/// The text of a PDF, as `pdftotext` (poppler) reads it.
+fn pdf_text(pdf: &[u8]) -> String {
+    let (_dir, path) = pdf_file(pdf);
     let out = Command::new("pdftotext")
         .args(["-layout", "-enc", "UTF-8"])
         .arg(&path)
@@ -35,9 +41,7 @@ fn facturx(pdf: &[u8]) -> Option<Value> {
     }
     let python = std::env::var("PRAXIS_FACTURX_PYTHON")
         .expect("PRAXIS_FACTURX_PYTHON (scripts/test.sh sets it), or PRAXIS_SKIP_ORACLES=1");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("rechnung.pdf");
-    std::fs::write(&path, pdf).expect("write");
+    let (_dir, path) = pdf_file(pdf);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/facturx_check.py");
     let out = Command::new(python)
         .arg(script)

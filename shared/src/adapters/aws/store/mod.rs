@@ -236,6 +236,31 @@ impl DynamoStore {
         Ok(conditional(written)?.map(|out| out.attributes.unwrap_or_default()))
     }
 
+    /// Every item of the table (not an index) that `condition` selects, strongly consistent,
+    /// in sort-key order or (`newest_first`) the reverse.
+    async fn query_table(
+        &self,
+        e: Expr,
+        condition: String,
+        newest_first: bool,
+    ) -> PortResult<Vec<Item>> {
+        let (names, values) = e.into_parts();
+        self.client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .consistent_read(true)
+            .scan_index_forward(!newest_first)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk_unavailable("DynamoDB", e))
+    }
+
     /// Every item of an index partition, in sort-key order.
     async fn query_index(
         &self,
@@ -1052,21 +1077,7 @@ impl Store for DynamoStore {
             e.value(s(keys::usage_sk(month.first_day()))),
             e.value(s(keys::usage_sk(month.last_day())))
         );
-        let (names, values) = e.into_parts();
-        let items: Vec<Item> = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk_unavailable("DynamoDB", e))?;
+        let items = self.query_table(e, condition, false).await?;
         items.iter().map(item::usage_from).collect()
     }
 
@@ -1162,21 +1173,7 @@ impl Store for DynamoStore {
             e.name(keys::SK),
             e.value(s(keys::SK_INVOICE_PREFIX))
         );
-        let (names, values) = e.into_parts();
-        let items: Vec<Item> = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression(condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .scan_index_forward(false)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| sdk_unavailable("DynamoDB", e))?;
+        let items = self.query_table(e, condition, true).await?;
         items.iter().map(item::invoice_from).collect()
     }
 
