@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Subcommand;
-use praxis_invoice::{InvoiceSettings, Outcome, run_all};
+use praxis_invoice::{InvoiceSettings, Outcome, run_all, run_for};
 use praxis_shared::adapters::embedded::{FileBlobs, OutboxMailer, SqliteStore};
-use praxis_shared::domain::Month;
+use praxis_shared::domain::{Month, OrgId};
 use praxis_shared::invoice_links::{InvoiceLinks, LinkKey};
 use praxis_shared::ports::SystemClock;
 use praxis_shared::services::{Services, Settings};
@@ -35,6 +35,9 @@ pub enum InvoicesCommand {
         /// Practices worked on at once.
         #[arg(long, default_value_t = 8)]
         parallel: usize,
+        /// Only this practice (repeatable); default every practice.
+        #[arg(long = "org")]
+        orgs: Vec<String>,
         #[command(flatten)]
         common: Common,
     },
@@ -106,8 +109,13 @@ pub async fn run(cmd: InvoicesCommand) -> anyhow::Result<()> {
         month,
         public_url,
         parallel,
+        orgs,
         common,
     } = cmd;
+    let orgs = orgs
+        .iter()
+        .map(|o| OrgId::parse(o).with_context(|| format!("--org {o}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let month = Month::parse(&month).context("--month")?;
     if month.last_day() >= chrono::Utc::now().date_naive() {
         // Allowed (a demo, a test), but the invoice is final: what the month sends after
@@ -126,7 +134,11 @@ pub async fn run(cmd: InvoicesCommand) -> anyhow::Result<()> {
         public_url,
     };
     let started = std::time::Instant::now();
-    let outcomes = run_all(&svc, &settings, month, parallel).await?;
+    let outcomes = if orgs.is_empty() {
+        run_all(&svc, &settings, month, parallel).await?
+    } else {
+        run_for(&svc, &settings, month, &orgs, parallel).await?
+    };
     let (mut created, mut unchanged, mut inactive) = (0, 0, 0);
     for o in &outcomes {
         match o {

@@ -501,7 +501,11 @@ def main() -> int:
     recorder = Recorder()
     recorder_url = f"http://127.0.0.1:{recorder.port}"
     api = RuntimeApi()
-    overrides = {"SenderEmail": "praxis@coldstart.example"}
+    overrides = {
+        "SenderEmail": "praxis@coldstart.example",
+        # The invoice function refuses to start without a valid one.
+        "BillingConfiguration": Path("docs/billing.example.json").read_text(),
+    }
     overrides.update(p.split("=", 1) for p in args.parameter)
     template = Template(scan_template(args.template.read_text()), overrides, recorder_url)
     logdir = Path(tempfile.mkdtemp(prefix="praxis-coldstart."))

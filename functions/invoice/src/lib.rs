@@ -207,12 +207,24 @@ pub async fn run_all(
     month: Month,
     parallel: usize,
 ) -> Result<Vec<Outcome>, InvoiceError> {
-    let orgs = svc.store.list_orgs().await?;
-    let results: Vec<Result<Outcome, InvoiceError>> = futures_util::stream::iter(orgs)
-        .map(|o| issue(svc, settings, o.id, month))
-        .buffered(parallel.max(1))
-        .collect()
-        .await;
+    let orgs: Vec<OrgId> = svc.store.list_orgs().await?.iter().map(|o| o.id).collect();
+    run_for(svc, settings, month, &orgs, parallel).await
+}
+
+/// `praxis-sms invoices run --org …`: the same for the practices named.
+pub async fn run_for(
+    svc: &Services,
+    settings: &InvoiceSettings,
+    month: Month,
+    orgs: &[OrgId],
+    parallel: usize,
+) -> Result<Vec<Outcome>, InvoiceError> {
+    let results: Vec<Result<Outcome, InvoiceError>> =
+        futures_util::stream::iter(orgs.iter().copied())
+            .map(|org| issue(svc, settings, org, month))
+            .buffered(parallel.max(1))
+            .collect()
+            .await;
     results.into_iter().collect()
 }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use praxis_invoice::{Event, InvoiceSettings, handle_sqs, month_before, plan};
+use praxis_invoice::{ENV_BILLING, Event, InvoiceSettings, handle_sqs, month_before, plan};
 use praxis_shared::wiring::Wiring;
 
 // One thread, as the other functions (functions/dlr/src/main.rs says why).
@@ -21,9 +21,30 @@ async fn main() -> Result<(), Error> {
             .with_invoice_links()?
             .build(),
     );
-    let billing = InvoiceSettings::billing_from(|n| std::env::var(n).ok(), None)?;
-    let public_url =
-        std::env::var("PRAXIS_SMS_PUBLIC_URL").map_err(|_| "PRAXIS_SMS_PUBLIC_URL is not set")?;
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    // Deployed invoices must name the real seller: no example configuration in Lambda.
+    if env(ENV_BILLING).is_none() {
+        return Err(
+            format!("{ENV_BILLING} (the template's BillingConfiguration) is not set").into(),
+        );
+    }
+    let billing = InvoiceSettings::billing_from(env, None)?;
+    // The links lead to the public base URL, else to the HTTP API's own URL.
+    let public_url = match (
+        env("PRAXIS_SMS_PUBLIC_URL"),
+        env("PRAXIS_SMS_API_ID"),
+        env("AWS_REGION"),
+    ) {
+        (Some(url), _, _) => url,
+        (None, Some(api), Some(region)) => {
+            format!("https://{api}.execute-api.{region}.amazonaws.com")
+        }
+        _ => {
+            return Err(
+                "PRAXIS_SMS_PUBLIC_URL or PRAXIS_SMS_API_ID and AWS_REGION must be set".into(),
+            );
+        }
+    };
     let settings = Arc::new(InvoiceSettings {
         billing: Arc::new(billing),
         public_url,

@@ -1,6 +1,7 @@
 //! What invoices are priced and issued with: the prices (with per-practice overrides) and the
 //! seller's data §14 (4) UStG asks for. Read from JSON (a file or an environment variable, see
-//! docs/invoices.md); `BillingConfig::example()` is the documented default.
+//! docs/invoices.md); `BillingConfig::example()` is the documented default,
+//! docs/billing.example.json.
 
 use std::collections::BTreeMap;
 
@@ -184,6 +185,15 @@ mod tests {
         let json = serde_json::to_string(&BillingConfig::example()).expect("serializes");
         assert_eq!(
             BillingConfig::from_json(&json).ok(),
+            Some(BillingConfig::example())
+        );
+    }
+
+    #[test]
+    fn the_documented_example_is_the_built_in_one() {
+        let documented = include_str!("../../../../docs/billing.example.json");
+        assert_eq!(
+            BillingConfig::from_json(documented).ok(),
             Some(BillingConfig::example())
         );
     }
