@@ -57,6 +57,18 @@ cargo build --locked --bin praxis-sms
 step "openapi.yaml: a valid OpenAPI 3.1 document, and a live serve answers as it says"
 tests/openapi_live.sh
 
+# docs/testing.md: every operation with generated positive and negative data, all checks, a fixed
+# seed and example count; then the document as client generators read it.
+step "openapi.yaml: schemathesis over every operation (seed 14, 40 examples each, all checks)"
+started=$SECONDS
+tests/schemathesis.sh 40
+echo "schemathesis: $((SECONDS - started)) s" >&2
+
+step "openapi.yaml: the generated Python client against a live serve, the TypeScript types type-checked"
+started=$SECONDS
+tests/generated_clients.sh
+echo "generated clients: $((SECONDS - started)) s" >&2
+
 # The same black-box suite again, every stack a `praxis-sms serve --backend aws` on its own
 # table, queue and bucket in a fresh moto (tests/e2e/helpers.rs).
 step "end-to-end suite on serve --backend aws, against moto"
