@@ -374,8 +374,9 @@ fn run_oracle(script: &Path, modules: &Path, chunk: &[String]) -> Vec<String> {
     answers
 }
 
-#[test]
-fn segments_agree_with_twilio_calculator() {
+/// The oracle's script and the node_modules holding the pinned calculator, or why not (then
+/// the caller skips or fails, see `skip_or_fail`).
+fn oracle() -> Result<(PathBuf, PathBuf), String> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let script = manifest.join("tests").join("oracle").join("segments.js");
     let modules = std::env::var_os("PRAXIS_ORACLE_NODE_MODULES")
@@ -387,15 +388,21 @@ fn segments_agree_with_twilio_calculator() {
         .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
         .and_then(|v| v["version"].as_str().map(str::to_owned));
     match version.as_deref() {
-        Some(PACKAGE_VERSION) => {}
-        Some(other) => {
-            return skip_or_fail(&format!(
-                "{} is version {other}, expected {PACKAGE_VERSION}",
-                package_json.display()
-            ));
-        }
-        None => return skip_or_fail(&format!("{} not found", package_json.display())),
+        Some(PACKAGE_VERSION) => Ok((script, modules)),
+        Some(other) => Err(format!(
+            "{} is version {other}, expected {PACKAGE_VERSION}",
+            package_json.display()
+        )),
+        None => Err(format!("{} not found", package_json.display())),
     }
+}
+
+#[test]
+fn segments_agree_with_twilio_calculator() {
+    let (script, modules) = match oracle() {
+        Ok(found) => found,
+        Err(why) => return skip_or_fail(&why),
+    };
 
     let mut rng = Rng(SEED);
     let corpus: Vec<String> = (0..CORPUS_SIZE).map(|_| generate(&mut rng)).collect();
@@ -489,14 +496,10 @@ fn segments_agree_with_twilio_calculator() {
 /// or one space under smart encoding) must count as the calculator counts that text.
 #[test]
 fn texts_with_tabs_count_as_the_calculator_counts_the_text_sent() {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let script = manifest.join("tests").join("oracle").join("segments.js");
-    let modules = std::env::var_os("PRAXIS_ORACLE_NODE_MODULES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest.join("tests").join("oracle").join("node_modules"));
-    if !modules.join(PACKAGE).join("package.json").exists() {
-        return skip_or_fail(&format!("{} not found", modules.display()));
-    }
+    let (script, modules) = match oracle() {
+        Ok(found) => found,
+        Err(why) => return skip_or_fail(&why),
+    };
     let mut rng = Rng(SEED ^ 0x7AB);
     let mut sent = Vec::new();
     for i in 0..400 {
