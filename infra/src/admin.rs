@@ -116,6 +116,7 @@ pub async fn create_org(store: &dyn Store, new: NewOrg) -> anyhow::Result<serde_
         id: OrgId::new(now),
         name: new.name,
         email: new.email,
+        reply_email: None,
         default_sender: new.sender,
         region: new.region,
         reply_number: new.reply_number,

@@ -8,10 +8,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::message::{HistoryEntry, Message};
+use crate::domain::optout::{OptOut, Source};
 use crate::domain::org::{EmailAddress, Org, OrgName};
 use crate::domain::reply::Reply;
 use crate::domain::{
-    Encoding, KeyId, MessageId, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId, Status,
+    Encoding, KeyId, MessageId, OptOutId, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId,
+    Status,
 };
 use crate::ports::{IdempotencyRecord, PortError, PortResult};
 
@@ -68,6 +70,7 @@ pub fn org_item(o: &Org) -> Item {
         .str("id", o.id.to_string())
         .str("name", o.name.as_str())
         .str("email", o.email.as_str())
+        .opt_str("reply_email", o.reply_email.as_ref().map(|x| x.as_str()))
         .opt_str(
             "default_sender",
             o.default_sender.as_ref().map(|x| x.as_str()),
@@ -205,6 +208,20 @@ pub fn reply_item(r: &Reply) -> Item {
     .0
 }
 
+/// An opt-out in its practice's partition, keyed by the number, and in GSI1 by its id. No
+/// `expires_at`: it stands until it is lifted.
+pub fn opt_out_item(o: &OptOut) -> Item {
+    Builder(key(keys::opt_outs_pk(o.org_id), o.number.as_str()))
+        .str(keys::GSI1.pk, keys::org_opt_outs(o.org_id))
+        .str(keys::GSI1.sk, o.id.to_string())
+        .str("id", o.id.to_string())
+        .str("org_id", o.org_id.to_string())
+        .str("number", o.number.as_str())
+        .str("since", stamp(o.since))
+        .str("source", o.source.as_str())
+        .0
+}
+
 /// Reads typed attributes of one item; `what` names the item kind in errors.
 pub struct Read<'a> {
     item: &'a Item,
@@ -281,6 +298,7 @@ pub fn org_from(item: &Item) -> PortResult<Org> {
         id: r.parsed("id", OrgId::parse)?,
         name: r.parsed("name", OrgName::parse)?,
         email: r.parsed("email", EmailAddress::parse)?,
+        reply_email: r.opt_parsed("reply_email", EmailAddress::parse)?,
         default_sender: r.opt_parsed("default_sender", SenderId::parse)?,
         region: r.parsed("region", Region::parse)?,
         reply_number: r.opt_parsed("reply_number", |v| PhoneNumber::parse(v, Region::DE))?,
@@ -303,6 +321,22 @@ pub fn reply_from(item: &Item) -> PortResult<Reply> {
         carrier_ref: r.str("carrier_ref")?.to_owned(),
         in_reply_to: r.opt_parsed("in_reply_to", MessageId::parse)?,
     })
+}
+
+pub fn opt_out_from(item: &Item) -> PortResult<OptOut> {
+    let r = Read::new(item, "opt-out");
+    Ok(OptOut {
+        id: r.parsed("id", OptOutId::parse)?,
+        org_id: r.parsed("org_id", OrgId::parse)?,
+        number: r.parsed("number", |v| PhoneNumber::parse(v, Region::DE))?,
+        since: r.time("since")?,
+        source: r.parsed("source", |v| Source::parse(v).ok_or(()))?,
+    })
+}
+
+/// The number an opt-out item is for, from its key alone (what a projected read returns).
+pub fn opted_out_number(item: &Item) -> PortResult<PhoneNumber> {
+    Read::new(item, "opt-out key").parsed(keys::SK, |v| PhoneNumber::parse(v, Region::DE))
 }
 
 pub fn api_key_from(item: &Item) -> PortResult<ApiKeyRecord> {

@@ -7,8 +7,11 @@ use rusqlite::Row;
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::message::{HistoryEntry, Message};
+use crate::domain::optout::{OptOut, Source};
 use crate::domain::reply::Reply;
-use crate::domain::{KeyId, MessageId, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId};
+use crate::domain::{
+    KeyId, MessageId, OptOutId, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId,
+};
 use crate::ports::{PortError, PortResult};
 
 pub(super) const MESSAGE_COLUMNS: &str = "id, org_id, to_number, sender, body, reference, encoding, \
@@ -16,6 +19,8 @@ pub(super) const MESSAGE_COLUMNS: &str = "id, org_id, to_number, sender, body, r
 
 pub(super) const REPLY_COLUMNS: &str =
     "id, org_id, from_number, to_number, body, received_at, carrier, carrier_ref, in_reply_to";
+
+pub(super) const OPT_OUT_COLUMNS: &str = "id, org_id, number, since, source";
 
 pub(super) fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -150,6 +155,38 @@ impl ReplyRow {
                 .in_reply_to
                 .map(|i| MessageId::parse(&i).map_err(corrupt("in_reply_to")))
                 .transpose()?,
+        })
+    }
+}
+
+/// Raw columns of an opt-out row, parsed outside the row callback like [`MessageRow`].
+pub(super) struct OptOutRow {
+    id: String,
+    org_id: String,
+    number: String,
+    since: i64,
+    source: String,
+}
+
+impl OptOutRow {
+    pub(super) fn read(r: &Row<'_>) -> rusqlite::Result<OptOutRow> {
+        Ok(OptOutRow {
+            id: r.get(0)?,
+            org_id: r.get(1)?,
+            number: r.get(2)?,
+            since: r.get(3)?,
+            source: r.get(4)?,
+        })
+    }
+
+    pub(super) fn parse(self) -> PortResult<OptOut> {
+        Ok(OptOut {
+            id: OptOutId::parse(&self.id).map_err(corrupt("opt-out id"))?,
+            org_id: OrgId::parse(&self.org_id).map_err(corrupt("org id"))?,
+            number: number(&self.number)?,
+            since: from_ms(self.since)?,
+            source: Source::parse(&self.source)
+                .ok_or_else(|| PortError::Corrupt(format!("opt-out source {}", self.source)))?,
         })
     }
 }

@@ -63,4 +63,15 @@ CREATE TABLE IF NOT EXISTS replies (
     UNIQUE (carrier, carrier_ref)
 );
 CREATE INDEX IF NOT EXISTS replies_by_org ON replies (org_id, id);
+-- A number that opted out of one practice's SMS. No text, and no time limit: the purge of
+-- data past 60 days leaves these alone.
+CREATE TABLE IF NOT EXISTS opt_outs (
+    org_id TEXT NOT NULL,
+    number TEXT NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    since INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    PRIMARY KEY (org_id, number)
+);
+CREATE INDEX IF NOT EXISTS opt_outs_by_org ON opt_outs (org_id, id);
 "#;
