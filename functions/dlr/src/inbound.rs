@@ -1,9 +1,11 @@
 //! Inbound SMS: `POST /webhooks/{carrier}/inbound`, after the carrier is authenticated. An SMS
-//! to a practice's reply number is stored once as its reply; anything else is acknowledged, so
-//! the carrier stops resending, and logged without numbers or text.
+//! to a practice's reply number is stored once as its reply, and a reply that is only `STOP`
+//! (or `START`) opts its number out of (or back into) that practice's SMS; anything else is
+//! acknowledged, so the carrier stops resending, and logged without numbers or text.
 
 use praxis_shared::carriers::InboundSms;
 use praxis_shared::domain::message::retention_cutoff;
+use praxis_shared::domain::optout::{Keyword, OptOut, Source};
 use praxis_shared::domain::reply::Reply;
 use praxis_shared::domain::{PhoneNumber, Region, ReplyId};
 use praxis_shared::ports::PortError;
@@ -88,9 +90,44 @@ pub async fn receive(
         stored,
         "inbound SMS"
     );
+    // After the reply is stored (it is forwarded like any other): a resent webhook is a
+    // duplicate reply but applies its keyword again, which changes nothing.
+    apply_keyword(svc, &reply).await?;
     Ok(if stored {
         Received::Stored(reply.id)
     } else {
         Received::Duplicate
     })
+}
+
+/// Opts the reply's number out of (or back into) the practice's SMS if the reply is only a
+/// keyword. Returns the keyword and whether it changed anything.
+pub async fn apply_keyword(
+    svc: &Services,
+    reply: &Reply,
+) -> Result<Option<(Keyword, bool)>, PortError> {
+    let Some(keyword) = Keyword::of(&reply.text) else {
+        return Ok(None);
+    };
+    let changed = match keyword {
+        Keyword::Stop => {
+            let o = OptOut::new(
+                reply.org_id,
+                reply.from.clone(),
+                reply.received_at,
+                Source::Keyword,
+            );
+            svc.store.record_opt_out(&o).await?
+        }
+        Keyword::Start => svc.store.lift_opt_out(reply.org_id, &reply.from).await?,
+    };
+    tracing::info!(
+        reply_id = %reply.id,
+        practice = %reply.org_id,
+        from = %reply.from.masked(),
+        keyword = ?keyword,
+        changed,
+        "opt-out keyword"
+    );
+    Ok(Some((keyword, changed)))
 }

@@ -1,12 +1,12 @@
 //! The webhook handler fed with the sample events of `events/dlr/`: a delivery report and an
-//! inbound SMS from the sim carrier.
+//! inbound SMS from the sim carrier (a reply, and the STOP and START keywords).
 
 use axum::body::Bytes;
 use chrono::Utc;
 use http::Response;
 use lambda_http::Request;
 use praxis_shared::domain::message::Transition;
-use praxis_shared::domain::{MessageId, OrgId, Region, Status};
+use praxis_shared::domain::{MessageId, OrgId, PhoneNumber, Region, Status};
 use praxis_shared::ports::ReplyQuery;
 use praxis_shared::services::Services;
 use praxis_shared::testing::{
@@ -160,4 +160,56 @@ async fn inbound_sms_the_carrier_could_not_have_sent_is_400() {
     let res = handle(t.svc(), req, None).await;
     assert_eq!(res.status(), 400);
     assert!(replies_of(&t, org.id).await.is_empty());
+}
+
+fn inbound_text(sms_id: &str, text: &str) -> Request {
+    let mut req = inbound(REPLY_NUMBER, sms_id, SIM_TOKEN);
+    let body = serde_json::json!({
+        "from": "+4917612345678",
+        "to": REPLY_NUMBER,
+        "text": text,
+        "id": sms_id,
+    });
+    *req.body_mut() = lambda_http::Body::from(body.to_string());
+    req
+}
+
+async fn opted_out(t: &TestBackend, org: OrgId) -> bool {
+    let patient = PhoneNumber::parse("+4917612345678", Region::DE).expect("number");
+    !t.svc()
+        .store
+        .opted_out(org, &[patient])
+        .await
+        .expect("opted out")
+        .is_empty()
+}
+
+#[tokio::test]
+async fn a_stop_reply_is_stored_and_opts_the_number_out_and_start_opts_it_back_in() {
+    let t = TestBackend::new("http://127.0.0.1:9");
+    let (org, _) =
+        practice_with_reply_number(t.svc(), "Praxis", Region::DE, Some(REPLY_NUMBER)).await;
+    let (other, _) =
+        practice_with_reply_number(t.svc(), "Andere", Region::DE, Some("+4915112341111")).await;
+    for _ in 0..2 {
+        // The second post is the carrier resending its webhook: applied again, harmlessly.
+        let res = handle(t.svc(), inbound_text("in-stop", " Stopp! "), None).await;
+        assert_eq!(res.status(), 200);
+    }
+    assert!(opted_out(&t, org.id).await);
+    assert!(!opted_out(&t, other.id).await);
+    // Still a reply like any other, forwarded like any other.
+    let texts: Vec<String> = replies_of(&t, org.id)
+        .await
+        .into_iter()
+        .map(|r| r.text)
+        .collect();
+    assert_eq!(texts, vec![" Stopp! ".to_owned()]);
+
+    let res = handle(t.svc(), inbound_text("in-chat", "STOP bitte morgen"), None).await;
+    assert_eq!(res.status(), 200);
+    let res = handle(t.svc(), inbound_text("in-start", "start"), None).await;
+    assert_eq!(res.status(), 200);
+    assert!(!opted_out(&t, org.id).await);
+    assert_eq!(replies_of(&t, org.id).await.len(), 3);
 }
