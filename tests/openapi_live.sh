@@ -39,18 +39,25 @@ for _ in $(seq 1 200); do
   kill -0 "$pid" 2>/dev/null || { cat "$data/serve.err" >&2; exit 1; }
   sleep 0.1
 done
-read -r url key < <("$venv/bin/python" - "$out" <<'PY'
+read -r url key org < <("$venv/bin/python" - "$out" <<'PY'
 import json, sys
-url = key = None
+url = key = org = None
 for line in open(sys.argv[1]):
     event = json.loads(line)
     if event.get("event") == "demo_practice":
         key = event["practice"]["api_key"]
+        org = event["practice"]["id"]
     if event.get("event") == "listening":
         url = event["url"]
-print(url, key)
+print(url, key, org)
 PY
 )
 [ "$url" != None ] && [ "$key" != None ] || { echo "serve did not start: $(cat "$out")" >&2; exit 1; }
 
-"$venv/bin/python" tests/openapi_check.py --url "$url" --key "$key"
+# A patient opts out of the demo practice's SMS by answering its reply number with STOP.
+patient=+4917612349876
+"$bin" org update --data-dir "$data/data" --org "$org" --reply-number +4915112340000 >/dev/null
+"$bin" sim inbound --data-dir "$data/data" --addr "$url" --to +4915112340000 --from "$patient" \
+  --text STOP >/dev/null
+
+"$venv/bin/python" tests/openapi_check.py --url "$url" --key "$key" --opted-out "$patient"

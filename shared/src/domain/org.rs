@@ -42,6 +42,49 @@ impl Org {
     }
 }
 
+/// A change of a practice's settings: each `Some` replaces that setting, `None` keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrgChanges {
+    pub name: Option<OrgName>,
+    pub email: Option<EmailAddress>,
+    pub reply_email: Option<EmailAddress>,
+    pub default_sender: Option<SenderId>,
+    /// How national numbers are read from now on; numbers stored already stay as they are.
+    pub region: Option<Region>,
+    /// `Some(None)` removes the reply number, `Some(Some(n))` sets it.
+    pub reply_number: Option<Option<PhoneNumber>>,
+}
+
+impl OrgChanges {
+    pub fn is_empty(&self) -> bool {
+        *self == OrgChanges::default()
+    }
+
+    /// `org` with these changes made.
+    pub fn applied_to(&self, org: &Org) -> Org {
+        let mut out = org.clone();
+        if let Some(v) = &self.name {
+            out.name = v.clone();
+        }
+        if let Some(v) = &self.email {
+            out.email = v.clone();
+        }
+        if let Some(v) = &self.reply_email {
+            out.reply_email = Some(v.clone());
+        }
+        if let Some(v) = &self.default_sender {
+            out.default_sender = Some(v.clone());
+        }
+        if let Some(v) = self.region {
+            out.region = v;
+        }
+        if let Some(v) = &self.reply_number {
+            out.reply_number = v.clone();
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OrgError {
     #[error("the practice name must not be empty")]

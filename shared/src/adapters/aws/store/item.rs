@@ -8,10 +8,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::message::{HistoryEntry, Message};
+use crate::domain::optout::{OptOut, Source};
 use crate::domain::org::{EmailAddress, Org, OrgName};
 use crate::domain::reply::{Reply, ReplyPart};
 use crate::domain::{
-    Encoding, KeyId, MessageId, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId, Status,
+    Encoding, KeyId, MessageId, OptOutId, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId,
+    Status,
 };
 use crate::ports::{IdempotencyRecord, PortError, PortResult};
 
@@ -213,6 +215,20 @@ pub fn reply_item(r: &Reply) -> Item {
         .0
 }
 
+/// An opt-out in its practice's partition, keyed by the number, and in GSI1 by its id. No
+/// `expires_at`: it stands until it is lifted.
+pub fn opt_out_item(o: &OptOut) -> Item {
+    Builder(key(keys::opt_outs_pk(o.org_id), o.number.as_str()))
+        .str(keys::GSI1.pk, keys::org_opt_outs(o.org_id))
+        .str(keys::GSI1.sk, o.id.to_string())
+        .str("id", o.id.to_string())
+        .str("org_id", o.org_id.to_string())
+        .str("number", o.number.as_str())
+        .str("since", stamp(o.since))
+        .str("source", o.source.as_str())
+        .0
+}
+
 /// Reads typed attributes of one item; `what` names the item kind in errors.
 pub struct Read<'a> {
     item: &'a Item,
@@ -357,6 +373,22 @@ pub fn reply_part_from(item: &Item) -> PortResult<ReplyPart> {
         text: r.str("text")?.to_owned(),
         received_at: r.time("created_at")?,
     })
+}
+
+pub fn opt_out_from(item: &Item) -> PortResult<OptOut> {
+    let r = Read::new(item, "opt-out");
+    Ok(OptOut {
+        id: r.parsed("id", OptOutId::parse)?,
+        org_id: r.parsed("org_id", OrgId::parse)?,
+        number: r.parsed("number", |v| PhoneNumber::parse(v, Region::DE))?,
+        since: r.time("since")?,
+        source: r.parsed("source", |v| Source::parse(v).ok_or(()))?,
+    })
+}
+
+/// The number an opt-out item is for, from its key alone (what a projected read returns).
+pub fn opted_out_number(item: &Item) -> PortResult<PhoneNumber> {
+    Read::new(item, "opt-out key").parsed(keys::SK, |v| PhoneNumber::parse(v, Region::DE))
 }
 
 pub fn api_key_from(item: &Item) -> PortResult<ApiKeyRecord> {
