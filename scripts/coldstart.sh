@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cold-start benchmark of the Lambda functions (issue 3). Builds the three functions and the
+# Cold-start benchmark of the Lambda functions (issue 3). Builds the four functions and the
 # hello-world baseline (tools/hello-lambda) as they are built for deployment (`cargo lambda
 # build --release`, the host's architecture), then starts each against a Lambda Runtime API
 # emulator on loopback and prints the time to its first /next, its size, whether it touched the
@@ -33,7 +33,7 @@ case "$(uname -m)" in
   aarch64 | arm64) arch=--arm64 ;;
   *) arch=--x86-64 ;;
 esac
-functions=(praxis-api praxis-dispatch praxis-dlr)
+functions=(praxis-api praxis-dispatch praxis-dlr praxis-inbound)
 
 if $build; then
   packages=()

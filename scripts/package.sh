@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the three Lambda functions with cargo-lambda (Zig as the linker) as deployable zips,
+# Builds the four Lambda functions with cargo-lambda (Zig as the linker) as deployable zips,
 # target/lambda/<function>/bootstrap.zip, and checks that no binary needs a glibc symbol version
 # newer than 2.34, the glibc of the provided.al2023 runtime.
 #
@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 glibc_limit=2.34
-functions=(praxis-api praxis-dispatch praxis-dlr)
+functions=(praxis-api praxis-dispatch praxis-dlr praxis-inbound)
 
 # The template's Architecture parameter decides what is deployed unless overridden.
 arch=$(sed -n '/^  Architecture:/,/^  [A-Za-z]/s/^    Default: *//p' template.yaml)

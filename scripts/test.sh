@@ -52,8 +52,10 @@ fi
 # over HTTP) beside it; the store conformance suite runs on SQLite and on DynamoDB.
 step "tests (with moto for the AWS adapters)"
 scripts/moto.sh "${runner[@]}" --workspace
-cargo build --locked --bin praxis-sms
 
+# The steps below use the `praxis-sms` the test build made (target/debug/praxis-sms): a plain
+# `cargo build --bin praxis-sms` would unify features differently (no dev-dependencies) and
+# compile the AWS SDK a second time.
 step "openapi.yaml: a valid OpenAPI 3.1 document, and a live serve answers as it says"
 tests/openapi_live.sh
 

@@ -16,4 +16,10 @@ python=$venv/bin/python
 . tests/lib/serve.sh
 start_serve
 
-"$python" tests/openapi_check.py --url "$url" --key "$key"
+# A patient opts out of the demo practice's SMS by answering its reply number with STOP.
+patient=+4917612349876
+"$bin" org update --data-dir "$data_dir" --org "$org" --reply-number +4915112340000 >/dev/null
+"$bin" sim inbound --data-dir "$data_dir" --addr "$url" --to +4915112340000 --from "$patient" \
+  --text STOP >/dev/null
+
+"$python" tests/openapi_check.py --url "$url" --key "$key" --opted-out "$patient"

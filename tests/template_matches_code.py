@@ -10,7 +10,9 @@ the Rust constants with regular expressions and compares them with the template:
 - the table's key schema (PK/SK), attribute definitions, the GSIs (names, hash/range keys,
   projection) and the TTL attribute;
 - the dispatch queue's visibility timeout and its redrive policy's maxReceiveCount, and that the
-  dispatch function's timeout is at most a sixth of the visibility timeout.
+  dispatch function's timeout is at most a sixth of the visibility timeout;
+- the functions: the template deploys exactly the Lambda binaries of the crates under
+  functions/, and scripts/package.sh and scripts/coldstart.sh build exactly those.
 
 Run it with a Python that has cfn-lint (for its CloudFormation-aware YAML loader) or PyYAML;
 scripts/test.sh uses the cfn-lint venv it installs, from the repository's root:
@@ -26,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 KEYS_RS = ROOT / "shared/src/adapters/aws/store/keys.rs"
 PROVISION_RS = ROOT / "shared/src/adapters/aws/provision.rs"
+FUNCTIONS = ROOT / "functions"
+BUILD_SCRIPTS = [ROOT / "scripts/package.sh", ROOT / "scripts/coldstart.sh"]
 
 
 def load_template(path):
@@ -182,6 +186,23 @@ def main():
         errors.append(f"DispatchFunction Timeout {timeout} s: 6x it exceeds the visibility "
                       f"timeout {visibility} s")
 
+    # --- the functions
+    crate_binaries = set()
+    for manifest in sorted(FUNCTIONS.glob("*/Cargo.toml")):
+        crate_binaries |= set(re.findall(r'\[\[bin\]\]\s*name = "([^"]+)"', manifest.read_text(encoding="utf-8")))
+    template_binaries = {
+        r.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
+        for r in resources.values()
+        if r.get("Type") == "AWS::Serverless::Function"
+    }
+    expect("Lambda binaries", sorted(template_binaries, key=str), sorted(crate_binaries),
+           "functions/*/Cargo.toml")
+    for script in BUILD_SCRIPTS:
+        m = re.search(r"^functions=\(([^)]*)\)", script.read_text(encoding="utf-8"), re.M)
+        listed = set(m.group(1).split()) if m else set()
+        expect(f"functions built by {script.relative_to(ROOT)}", sorted(template_binaries, key=str),
+               sorted(listed), script.name)
+
     if errors:
         print("template.yaml does not match the code:", file=sys.stderr)
         for e in errors:
@@ -189,7 +210,8 @@ def main():
         return 1
     print(f"template.yaml matches store/keys.rs and provision.rs: keys {pk}/{sk}, "
           f"GSIs {', '.join(sorted(code_indexes))}, TTL {ttl}, "
-          f"visibility {visibility} s, maxReceiveCount {max_receive}")
+          f"visibility {visibility} s, maxReceiveCount {max_receive}; "
+          f"functions {', '.join(sorted(crate_binaries))}")
     return 0
 
 

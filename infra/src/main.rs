@@ -1,6 +1,6 @@
 //! `praxis-sms`, the operator's command line: the local stack (`serve`), administration of
-//! practices and keys, and (feature `aws`) creating the AWS resources. Script output is JSON on
-//! stdout; logs go to stderr.
+//! practices, keys and opt-outs, and (feature `aws`) creating the AWS resources. Script output
+//! is JSON on stdout; logs go to stderr.
 
 mod admin;
 #[cfg(feature = "aws")]
@@ -65,6 +65,9 @@ enum Command {
     /// API keys: create one for a practice, list or revoke.
     #[command(subcommand)]
     Key(admin::KeyCommand),
+    /// Numbers that opted out of a practice's SMS: list them, or lift one.
+    #[command(subcommand)]
+    OptOut(admin::OptOutCommand),
     /// The simulated carrier: `sim inbound` sends a patient's SMS to a running stack.
     #[command(subcommand)]
     Sim(sim::SimCommand),
@@ -82,6 +85,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args).await,
         Command::Org(cmd) => admin::org(cmd).await,
         Command::Key(cmd) => admin::key(cmd).await,
+        Command::OptOut(cmd) => admin::opt_out(cmd).await,
         Command::Sim(cmd) => sim::run(cmd).await,
         #[cfg(feature = "aws")]
         Command::Aws(cmd) => aws::run(cmd).await,

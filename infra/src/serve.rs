@@ -54,6 +54,11 @@ pub struct ServeArgs {
     /// default: the URL serve listens on.
     #[arg(long, env = "PRAXIS_SMS_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Seconds between housekeeping sweeps: replies not yet e-mailed to their practice are
+    /// forwarded (and long SMS whose parts stopped coming assembled), overdue messages expire,
+    /// data past retention is deleted. What a deployed stack's scheduled sweeper does.
+    #[arg(long, env = "PRAXIS_SMS_SWEEP_EVERY", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    sweep_every: u64,
     #[command(flatten)]
     common: Common,
 }
@@ -223,7 +228,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             }
         }
     }
-    tokio::spawn(housekeeping(svc.clone()));
+    tokio::spawn(housekeeping(
+        svc.clone(),
+        Duration::from_secs(args.sweep_every),
+    ));
     // Reports the simulated network still owes us from before a restart; they are posted once
     // the server below is accepting, like a real carrier retrying its webhook.
     match sim.resume() {
@@ -319,13 +327,24 @@ async fn resume(svc: Services) {
     }
 }
 
-/// What EventBridge schedules and DynamoDB's TTL do on AWS: expire overdue messages and purge
-/// personal data past retention.
-async fn housekeeping(svc: Services) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
+/// What EventBridge schedules and DynamoDB's TTL do on AWS: forward replies not yet e-mailed,
+/// expire overdue messages and purge personal data past retention.
+async fn housekeeping(svc: Services, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let now = svc.clock.now();
+        match praxis_inbound::forward_pending(&svc, now).await {
+            Ok(s) if s.forwarded + s.failed + s.assembled > 0 => tracing::info!(
+                forwarded = s.forwarded,
+                failed = s.failed,
+                assembled = s.assembled,
+                "replies forwarded"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "forwarding sweep failed"),
+        }
         match svc.store.expire_overdue(now).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(count = n, "messages expired after 72 hours"),

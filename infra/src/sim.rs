@@ -3,7 +3,7 @@
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use praxis_shared::carriers::sim::SimInbound;
+use praxis_shared::carriers::sim::{SimConcat, SimInbound};
 use praxis_shared::domain::{PhoneNumber, Region};
 use serde_json::{Value, json};
 
@@ -30,6 +30,10 @@ pub struct InboundArgs {
     /// Default: a new SMS each time.
     #[arg(long)]
     id: Option<String>,
+    /// Part N of a long SMS, as `N/TOTAL/REFERENCE` (the parts of one SMS share the
+    /// reference), for carriers that forward the parts one by one.
+    #[arg(long, value_name = "N/TOTAL/REFERENCE")]
+    part: Option<String>,
     /// Where `serve` listens.
     #[arg(long, env = "PRAXIS_SMS_ADDR", default_value = "127.0.0.1:3000")]
     addr: String,
@@ -50,6 +54,7 @@ pub async fn run(cmd: SimCommand) -> anyhow::Result<()> {
         to: number(&a.to, "to")?,
         text: a.text,
         id: a.id,
+        concat: a.part.as_deref().map(part).transpose()?,
     };
     let token = read_secrets(&a.common.data_dir)?.sim_token;
     let base = if a.addr.starts_with("http://") || a.addr.starts_with("https://") {
@@ -74,4 +79,23 @@ pub async fn run(cmd: SimCommand) -> anyhow::Result<()> {
         bail!("the inbound webhook answered {status}");
     }
     Ok(())
+}
+
+/// `--part N/TOTAL/REFERENCE`.
+fn part(raw: &str) -> anyhow::Result<SimConcat> {
+    let mut it = raw.splitn(3, '/');
+    let (Some(part), Some(total), Some(reference)) = (it.next(), it.next(), it.next()) else {
+        bail!("--part must be N/TOTAL/REFERENCE, e.g. 1/3/A7");
+    };
+    let number = |s: &str| s.trim().parse::<u32>().ok().filter(|n| *n > 0);
+    match (number(part), number(total)) {
+        (Some(part), Some(total)) if part <= total && !reference.trim().is_empty() => {
+            Ok(SimConcat {
+                reference: reference.trim().to_owned(),
+                total,
+                part,
+            })
+        }
+        _ => bail!("--part must be N/TOTAL/REFERENCE with 1 <= N <= TOTAL, e.g. 1/3/A7"),
+    }
 }

@@ -9,9 +9,12 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::message::{Message, Transition};
-use crate::domain::org::Org;
-use crate::domain::reply::Reply;
-use crate::domain::{KeyId, MessageId, OrgId, PhoneNumber, Reason, ReplyId, SenderId, Status};
+use crate::domain::optout::OptOut;
+use crate::domain::org::{Org, OrgChanges};
+use crate::domain::reply::{Reply, ReplyPart};
+use crate::domain::{
+    KeyId, MessageId, OptOutId, OrgId, PhoneNumber, Reason, ReplyId, SenderId, Status,
+};
 
 /// Failures of a backend. `Conflict` is a conditional write that lost (a normal outcome under
 /// retries); `Unavailable` is worth retrying; `Corrupt` means stored data no longer parses.
@@ -67,6 +70,15 @@ pub struct ReplyQuery {
     pub limit: usize,
 }
 
+/// A page of a practice's opt-outs, newest first. Opt-outs do not expire, so there is no
+/// time window.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OptOutQuery {
+    /// Continue after (older than) this one.
+    pub after: Option<OptOutId>,
+    pub limit: usize,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page<T, Cursor = MessageId> {
     pub items: Vec<T>,
@@ -105,6 +117,9 @@ pub trait Store: Send + Sync {
     async fn list_orgs(&self) -> PortResult<Vec<Org>>;
     /// The practice whose reply number `number` is.
     async fn find_org_by_reply_number(&self, number: &PhoneNumber) -> PortResult<Option<Org>>;
+    /// Changes a practice's settings and returns it as it is now; `None` if there is no such
+    /// practice. A reply number another practice has is `Conflict`, and then nothing changes.
+    async fn update_org(&self, id: OrgId, changes: &OrgChanges) -> PortResult<Option<Org>>;
 
     async fn put_api_key(&self, key: &ApiKeyRecord) -> PortResult<()>;
     async fn find_api_key(&self, hash: &KeyHash) -> PortResult<Option<ApiKeyRecord>>;
@@ -164,12 +179,57 @@ pub trait Store: Send + Sync {
         query: &ReplyQuery,
     ) -> PortResult<Page<Reply, ReplyId>>;
 
+    /// Replies not yet forwarded to their practice, oldest first: the ones a sweep retries.
+    async fn unforwarded_replies(&self) -> PortResult<Vec<Reply>>;
+    /// Takes the right to forward `reply` (found by its carrier and carrier id) until
+    /// `lease_until`: a conditional write that holds only while the reply is not forwarded and
+    /// nobody else holds an unexpired lease on it. True if this caller holds it now.
+    async fn claim_forwarding(
+        &self,
+        reply: &Reply,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> PortResult<bool>;
+    /// Gives a lease back early (the mailer failed), so the next try need not wait it out.
+    async fn release_forwarding(&self, reply: &Reply) -> PortResult<()>;
+    /// Records that the mailer took `reply` at `at`; false if that was recorded already.
+    async fn mark_forwarded(&self, reply: &Reply, at: DateTime<Utc>) -> PortResult<bool>;
+
+    /// Stores one part of a long SMS unless it is stored already (keyed by its carrier and the
+    /// carrier's id of the part: a resent webhook). True if it was new.
+    async fn insert_reply_part(&self, part: &ReplyPart) -> PortResult<bool>;
+    /// The parts not yet assembled of the SMS `part` belongs to (same carrier, sender, reply
+    /// number and reference), `part` included once stored. Sees every part stored before it
+    /// is called, so of two webhooks storing the last parts at once, one sees them all.
+    async fn open_reply_parts(&self, part: &ReplyPart) -> PortResult<Vec<ReplyPart>>;
+    /// Parts not yet assembled that were received before `before`: SMS whose missing parts
+    /// are given up on.
+    async fn stale_reply_parts(&self, before: DateTime<Utc>) -> PortResult<Vec<ReplyPart>>;
+    /// Marks parts assembled: they leave the open parts for good (a resent one stays a
+    /// duplicate; a new SMS that reuses the reference starts afresh).
+    async fn close_reply_parts(&self, parts: &[ReplyPart]) -> PortResult<()>;
+    /// Records that `o.number` opted out of `o.org_id`'s SMS, unless it has already (the first
+    /// opt-out stands): a conditional write. True if it is new.
+    async fn record_opt_out(&self, o: &OptOut) -> PortResult<bool>;
+    /// Lifts `number`'s opt-out of `org`'s SMS; false if there was none.
+    async fn lift_opt_out(&self, org: OrgId, number: &PhoneNumber) -> PortResult<bool>;
+    /// Which of `numbers` opted out of `org`'s SMS: each such number once, in no order. Read
+    /// consistently, so an opt-out just recorded is seen.
+    async fn opted_out(&self, org: OrgId, numbers: &[PhoneNumber]) -> PortResult<Vec<PhoneNumber>>;
+    /// A practice's opt-outs, newest first.
+    async fn list_opt_outs(
+        &self,
+        org: OrgId,
+        query: &OptOutQuery,
+    ) -> PortResult<Page<OptOut, OptOutId>>;
+
     /// Messages that are accepted but not yet handed to a carrier (embedded recovery at start).
     async fn unfinished(&self) -> PortResult<Vec<MessageId>>;
     /// Writes `undelivered`/`expired` for messages without a final report 72 h after sending.
     async fn expire_overdue(&self, now: DateTime<Utc>) -> PortResult<usize>;
     /// Deletes personal data older than `cutoff` (what DynamoDB's TTL does on AWS); returns
-    /// how many messages and replies went.
+    /// how many messages and replies went (reply parts and keys go too, uncounted). Opt-outs
+    /// stay: they do not expire.
     async fn purge_before(&self, cutoff: DateTime<Utc>) -> PortResult<usize>;
 }
 
@@ -218,12 +278,17 @@ pub trait Carrier: Send + Sync {
     async fn submit(&self, sms: &OutboundSms<'_>) -> Result<Submitted, SubmitError>;
 }
 
-/// An e-mail to a practice.
+/// An e-mail to a practice. The sender's address is the mailer's (one configured sender);
+/// the display name it shows is the e-mail's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
     pub to: String,
+    /// The name the practice sees as the sender, e.g. "praxis-sms".
+    pub from_name: String,
     pub subject: String,
     pub text: String,
+    /// The same content as simple HTML, sent beside `text` as `multipart/alternative`.
+    pub html: Option<String>,
 }
 
 #[async_trait]

@@ -65,6 +65,7 @@ pub async fn practice_with_reply_number(
         id: OrgId::new(now),
         name: OrgName::parse(name).unwrap_or_else(|e| panic!("{e}")),
         email: EmailAddress::parse("praxis@example.de").unwrap_or_else(|e| panic!("{e}")),
+        reply_email: None,
         default_sender: Some(SenderId::parse("Praxis").unwrap_or_else(|e| panic!("{e}"))),
         region,
         reply_number: reply_number

@@ -463,8 +463,10 @@ mod tests {
                 "k",
                 &crate::ports::Email {
                     to: "praxis@example.com".into(),
+                    from_name: "praxis-sms".into(),
                     subject: "s".into(),
                     text: "t".into(),
+                    html: None,
                 },
             )
             .await

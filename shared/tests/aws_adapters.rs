@@ -188,14 +188,16 @@ async fn ses_sends_from_a_verified_sender_only() {
     let client = aws_sdk_sesv2::Client::new(&config);
     let from = format!("{}@praxis.example", unique("noreply"));
     let mailer = SesMailer::new(client.clone(), from.clone());
-    let subject = format!("Rechnung {} für November", unique("r"));
+    let key = unique("invoice");
     let mail = Email {
         to: "praxis@kunde.example".into(),
-        subject: subject.clone(),
+        from_name: "praxis-sms Rechnungen".into(),
+        subject: "Rechnung für November".into(),
         text: "Grüße aus der Praxis – Ihre Rechnung liegt bei.".into(),
+        html: Some("<p>Grüße aus der Praxis – Ihre Rechnung liegt bei.</p>".into()),
     };
 
-    let refused = mailer.send("invoice-1", &mail).await;
+    let refused = mailer.send(&key, &mail).await;
     assert!(
         matches!(&refused, Err(PortError::Unavailable(e)) if e.contains("MessageRejected")),
         "{refused:?}"
@@ -203,9 +205,10 @@ async fn ses_sends_from_a_verified_sender_only() {
 
     verify_sender(&client, &from).await.expect("verify");
     verify_sender(&client, &from).await.expect("verify again");
-    mailer.send("invoice-1", &mail).await.expect("send");
+    mailer.send(&key, &mail).await.expect("send");
 
-    // moto keeps sent mails as `ses.Message` models, exposed on its data endpoint.
+    // moto keeps raw mails as `ses.RawMessage` models, exposed on its data endpoint; the raw
+    // data is the MIME message the outbox would have written (`adapters::mime`).
     let data: serde_json::Value = praxis_shared::http::client_builder()
         .build()
         .expect("client")
@@ -216,19 +219,26 @@ async fn ses_sends_from_a_verified_sender_only() {
         .json()
         .await
         .expect("data json");
-    let sent: Vec<&serde_json::Value> = data["ses"]["Message"]
+    let message_id = format!("Message-ID: <{key}@praxis.example>");
+    let sent: Vec<&serde_json::Value> = data["ses"]["RawMessage"]
         .as_array()
-        .expect("ses messages")
+        .expect("ses raw messages")
         .iter()
-        .filter(|m| m["subject"] == subject.as_str())
+        .filter(|m| {
+            m["raw_data"]
+                .as_str()
+                .is_some_and(|r| r.contains(&message_id))
+        })
         .collect();
     assert_eq!(sent.len(), 1, "{data}");
     assert_eq!(sent[0]["source"], from.as_str());
-    assert_eq!(sent[0]["body"], mail.text.as_str());
     assert_eq!(
-        sent[0]["destinations"]["ToAddresses"],
+        sent[0]["destinations"],
         serde_json::json!(["praxis@kunde.example"])
     );
+    let raw = sent[0]["raw_data"].as_str().unwrap_or_default();
+    assert!(raw.contains("multipart/alternative"), "{raw}");
+    assert!(raw.contains("From: \"praxis-sms Rechnungen\" <"), "{raw}");
 }
 
 #[tokio::test]

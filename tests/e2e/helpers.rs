@@ -23,6 +23,34 @@ pub const SETTLE: Duration = Duration::from_secs(20);
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_millis(25);
 
+/// An e-mail as a mail program reads it, by Python's `email` package (tests/parse_eml.py):
+/// decoded headers, content types, the plain-text and HTML bodies.
+pub fn parse_eml(eml: &[u8]) -> Value {
+    use std::io::Write;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/parse_eml.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(eml)
+        .expect("write the e-mail");
+    let out = child.wait_with_output().expect("parse_eml.py");
+    assert!(
+        out.status.success(),
+        "Python's email package cannot read the e-mail: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(eml)
+    );
+    serde_json::from_slice(&out.stdout).expect("parse_eml.py prints JSON")
+}
+
 /// A German mobile number whose last four digits never select a special sim behaviour.
 pub fn mobile(n: u32) -> String {
     format!("+491761{:07}", n * 10 + 5)
@@ -202,6 +230,59 @@ impl Stack {
         self.url = url;
     }
 
+    /// Starts serve again with `env` changed: a variable with a value is set, one without is
+    /// removed (on a new port; the data stays).
+    pub fn restart_with_env(&mut self, env: &[(&str, Option<&str>)]) {
+        for (name, value) in env {
+            self.extra.env.retain(|(k, _)| k != name);
+            if let Some(v) = value {
+                self.extra.env.push((name.to_string(), v.to_string()));
+            }
+        }
+        self.restart();
+    }
+
+    /// Every e-mail this stack sent to `to`, as the bytes the practice's mail server got: the
+    /// `.eml` files of the outbox, or on AWS what SES (moto) recorded.
+    pub async fn emails_to(&self, to: &str) -> Vec<Vec<u8>> {
+        if on_aws() {
+            let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL");
+            let data: Value = self
+                .http
+                .get(format!("{endpoint}/moto-api/data.json"))
+                .send()
+                .await
+                .expect("moto data.json")
+                .json()
+                .await
+                .expect("moto data is JSON");
+            let Some(sent) = data["ses"]["RawMessage"].as_array() else {
+                return Vec::new();
+            };
+            return sent
+                .iter()
+                .filter(|m| {
+                    m["destinations"]
+                        .as_array()
+                        .is_some_and(|d| d.iter().any(|a| a == to))
+                })
+                .filter_map(|m| m["raw_data"].as_str().map(|r| r.as_bytes().to_vec()))
+                .collect();
+        }
+        let Ok(dir) = std::fs::read_dir(self.data_dir().join("outbox")) else {
+            return Vec::new();
+        };
+        dir.filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .map(|e| std::fs::read(e.path()).expect("readable .eml"))
+            .filter(|eml| {
+                parse_eml(eml)["to"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|a| a == to))
+            })
+            .collect()
+    }
+
     pub fn req_as(&self, key: &str, method: Method, path: &str) -> RequestBuilder {
         self.unauthenticated(method, path).bearer_auth(key)
     }
@@ -340,20 +421,7 @@ impl Stack {
     /// Runs a `praxis-sms` subcommand on this stack's data (its data dir, or its table on
     /// AWS) and returns its JSON output.
     pub fn cli(&self, args: &[&str]) -> Value {
-        let backend = if on_aws() {
-            &["--backend", "aws"][..]
-        } else {
-            &[]
-        };
-        let out = Command::new(BIN)
-            .args(args)
-            .arg("--data-dir")
-            .arg(self.data_dir())
-            .args(backend)
-            .envs(self.extra.env.iter().map(|(k, v)| (k, v)))
-            .env("PRAXIS_SMS_LOG", "warn")
-            .output()
-            .expect("run praxis-sms");
+        let out = self.run_cli(args);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
@@ -362,6 +430,39 @@ impl Stack {
         );
         serde_json::from_str(stdout.trim())
             .unwrap_or_else(|e| panic!("praxis-sms {args:?} printed no JSON ({e}): {stdout}"))
+    }
+
+    /// Runs a `praxis-sms` subcommand that must fail; returns what it said on stderr.
+    pub fn cli_fails(&self, args: &[&str]) -> String {
+        let out = self.run_cli(args);
+        assert!(
+            !out.status.success(),
+            "praxis-sms {args:?} succeeded: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "a failed command printed a result: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    fn run_cli(&self, args: &[&str]) -> std::process::Output {
+        let backend = if on_aws() {
+            &["--backend", "aws"][..]
+        } else {
+            &[]
+        };
+        Command::new(BIN)
+            .args(args)
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .args(backend)
+            .envs(self.extra.env.iter().map(|(k, v)| (k, v)))
+            .env("PRAXIS_SMS_LOG", "warn")
+            .output()
+            .expect("run praxis-sms")
     }
 
     /// `org create`; returns its JSON (with `id`, `api_key`, `api_key_id`).

@@ -288,6 +288,86 @@ fn text_error(e: TextError) -> ApiError {
     ApiError::invalid(code, "text", e.to_string())
 }
 
+/// The messages of a send or preview body, each checked against the practice's settings.
+pub struct Checked {
+    /// One message, not a batch: its failure is the request's.
+    pub single: bool,
+    /// A batch's items fail each on their own, their field prefixed with their index.
+    pub items: Vec<Result<NewMessage, ApiError>>,
+}
+
+/// Reads a send or preview body and checks every message in it; a single message that fails
+/// is the request's error.
+pub fn check_send(org: &Org, body: &[u8], max_batch: usize) -> Result<Checked, ApiError> {
+    Ok(match parse_send(body, max_batch)? {
+        SendBody::One(m) => Checked {
+            single: true,
+            items: vec![Ok(new_message(org, &m)?)],
+        },
+        SendBody::Batch(items) => Checked {
+            single: false,
+            items: items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| item.and_then(|m| new_message(org, &m).map_err(|e| e.in_item(i))))
+                .collect(),
+        },
+    })
+}
+
+impl Checked {
+    /// The recipients of the valid items for which `asked(index)` holds.
+    pub fn recipients(&self, asked: impl Fn(usize) -> bool) -> Vec<PhoneNumber> {
+        self.items
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| asked(*i))
+            .filter_map(|(_, item)| item.as_ref().ok().map(|m| m.to.clone()))
+            .collect()
+    }
+
+    /// Refuses the valid items for which `asked(index)` holds whose recipient is one of
+    /// `opted_out`: `422 recipient_opted_out`, the request's error for a single message.
+    pub fn refuse_opted_out(
+        &mut self,
+        opted_out: &[PhoneNumber],
+        asked: impl Fn(usize) -> bool,
+    ) -> Result<(), ApiError> {
+        if opted_out.is_empty() {
+            return Ok(());
+        }
+        for (i, item) in self.items.iter_mut().enumerate() {
+            let refused = matches!(item, Ok(m) if asked(i) && opted_out.contains(&m.to));
+            if !refused {
+                continue;
+            }
+            let e = ApiError::invalid(
+                "recipient_opted_out",
+                "to",
+                "the recipient opted out of this practice's SMS (by replying STOP); \
+                 nothing was sent",
+            );
+            if self.single {
+                return Err(e);
+            }
+            *item = Err(e.in_item(i));
+        }
+        Ok(())
+    }
+}
+
+/// Which of `numbers` opted out of the practice's SMS: one store read for a whole request.
+pub async fn opted_out(
+    svc: &Services,
+    org: &Org,
+    numbers: &[PhoneNumber],
+) -> Result<Vec<PhoneNumber>, ApiError> {
+    if numbers.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(svc.store.opted_out(org.id, numbers).await?)
+}
+
 /// Checks one message against the practice's settings.
 pub fn new_message(org: &Org, m: &MessageRequest) -> Result<NewMessage, ApiError> {
     let smart = m.smart_encoding.unwrap_or(false);
@@ -384,6 +464,62 @@ impl ListParams {
     }
 }
 
+/// The query of a list without a time window (opt-outs, which do not expire): a page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Option<String>,
+}
+
+impl PageParams {
+    /// The checked `cursor` (read by `cursor`) and `limit`.
+    pub fn page<Cursor>(
+        &self,
+        cursor: impl Fn(&str) -> Option<Cursor>,
+    ) -> Result<(Option<Cursor>, usize), ApiError> {
+        Ok((
+            parse_cursor(self.cursor.as_deref(), cursor)?,
+            parse_limit(self.limit.as_deref())?,
+        ))
+    }
+}
+
+fn parse_cursor<Cursor>(
+    raw: Option<&str>,
+    cursor: impl Fn(&str) -> Option<Cursor>,
+) -> Result<Option<Cursor>, ApiError> {
+    raw.map(|c| {
+        cursor(c).ok_or_else(|| {
+            ApiError::invalid(
+                "invalid_parameter",
+                "cursor",
+                "`cursor` is not a cursor this API returned",
+            )
+        })
+    })
+    .transpose()
+}
+
+fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
+    match raw {
+        None => Ok(DEFAULT_PAGE),
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "invalid_parameter",
+                    "limit",
+                    format!("`limit` must be a whole number from 1 to {MAX_PAGE}"),
+                )
+            }),
+    }
+}
+
 /// A checked window: `since` clamped to the retention cutoff, a `cursor` of the listed kind of
 /// id, and `limit`.
 pub struct Window<Cursor> {
@@ -410,38 +546,11 @@ impl ListParams {
             .as_deref()
             .map(|v| parse_time("until", v))
             .transpose()?;
-        let after = self
-            .cursor
-            .as_deref()
-            .map(|c| {
-                cursor(c).ok_or_else(|| {
-                    ApiError::invalid(
-                        "invalid_parameter",
-                        "cursor",
-                        "`cursor` is not a cursor this API returned",
-                    )
-                })
-            })
-            .transpose()?;
-        let limit = match self.limit.as_deref() {
-            None => DEFAULT_PAGE,
-            Some(v) => v
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=MAX_PAGE).contains(n))
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        "invalid_parameter",
-                        "limit",
-                        format!("`limit` must be a whole number from 1 to {MAX_PAGE}"),
-                    )
-                })?,
-        };
         Ok(Window {
             since,
             until,
-            after,
-            limit,
+            after: parse_cursor(self.cursor.as_deref(), cursor)?,
+            limit: parse_limit(self.limit.as_deref())?,
         })
     }
 

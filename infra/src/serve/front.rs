@@ -1,5 +1,6 @@
 //! The local stack's HTTP front: what API Gateway and S3 do for a deployed stack. It mounts the
-//! functions' own routers (the API at `/v1`, the carrier webhooks at `/webhooks/`) unchanged,
+//! functions' own routers (the API at `/v1`, inbound SMS at `/webhooks/{carrier}/inbound`, the
+//! other carrier webhooks at `/webhooks/`) unchanged,
 //! reads each body whole before a function sees it, as API Gateway does, and serves the
 //! embedded backend's blobs through signed links, as S3's presigned URLs do.
 
@@ -26,6 +27,7 @@ const GATEWAY_LIMIT: usize = 16 * 1024 * 1024;
 pub fn router(svc: Services, public_url: String, blobs: Option<FileBlobs>) -> Router {
     let functions = Functions {
         api: praxis_api::router(svc.clone()),
+        inbound: praxis_inbound::router(svc.clone(), Some(public_url.clone())),
         webhooks: praxis_dlr::router(svc, Some(public_url)),
     };
     let mut router = Router::new()
@@ -42,10 +44,12 @@ pub fn router(svc: Services, public_url: String, blobs: Option<FileBlobs>) -> Ro
 }
 
 /// The functions behind the gateway, each with its own router, reached by path prefix as API
-/// Gateway's routes reach them (`/v1/...` the API, `/webhooks/...` the carrier webhooks).
+/// Gateway's routes reach them (`/v1/...` the API, `/webhooks/{carrier}/inbound` the inbound
+/// function, the rest of `/webhooks/...` the delivery reports').
 #[derive(Clone)]
 struct Functions {
     api: Router,
+    inbound: Router,
     webhooks: Router,
 }
 
@@ -54,6 +58,8 @@ impl Functions {
         let path = req.uri().path();
         let function = if path == "/v1" || path.starts_with("/v1/") {
             self.api
+        } else if is_inbound(path) {
+            self.inbound
         } else if path.starts_with("/webhooks/") {
             self.webhooks
         } else {
@@ -64,6 +70,13 @@ impl Functions {
             Err(never) => match never {},
         }
     }
+}
+
+/// `/webhooks/{carrier}/inbound`: one segment between the two, as API Gateway's route has it.
+fn is_inbound(path: &str) -> bool {
+    path.strip_prefix("/webhooks/")
+        .and_then(|rest| rest.strip_suffix("/inbound"))
+        .is_some_and(|carrier| !carrier.is_empty() && !carrier.contains('/'))
 }
 
 /// The gateway's part: a function gets the body whole, or the client gets 413.

@@ -138,8 +138,9 @@ pub fn carrier(
     get: &dyn Fn(&str) -> Option<String>,
     parameters: Option<Arc<dyn ParameterStore>>,
 ) -> Result<Arc<dyn Carrier>, CarrierConfigError> {
+    let settings = settings(kind).ok_or(CarrierConfigError::SimOnlyLocally)?;
     build(
-        kind,
+        settings,
         get,
         parameters,
         |settings, values| {
@@ -159,21 +160,29 @@ pub fn carrier(
     )
 }
 
-/// The webhooks of `kind` (seven or vonage) as `get` configures them. Secrets only named as
-/// parameters are fetched from `parameters` on the first webhook call, once per process.
+/// The webhooks of `kind` (seven or vonage) as `get` configures them: from the webhook
+/// signing secret (and settings) alone, so a webhook function needs no other secret and may
+/// read no other parameter. Secrets only named as parameters are fetched from `parameters` on
+/// the first webhook call, once per process.
 pub fn webhooks(
     kind: CarrierKind,
     get: &dyn Fn(&str) -> Option<String>,
     parameters: Option<Arc<dyn ParameterStore>>,
 ) -> Result<Arc<dyn CarrierWebhooks>, CarrierConfigError> {
+    let settings = webhook_settings(kind).ok_or(CarrierConfigError::SimOnlyLocally)?;
     build(
-        kind,
+        settings,
         get,
         parameters,
         |settings, values| {
+            let get = |k: &str| values.get(k).cloned();
             let hooks: Arc<dyn CarrierWebhooks> = match settings.kind {
-                CarrierKind::Seven => Arc::new(SevenWebhooks::new(&settings.seven(values)?)),
-                CarrierKind::Vonage => Arc::new(VonageWebhooks::new(&settings.vonage(values)?)),
+                CarrierKind::Seven => {
+                    Arc::new(SevenWebhooks::from_lookup(get).map_err(|e| settings.invalid(e))?)
+                }
+                CarrierKind::Vonage => {
+                    Arc::new(VonageWebhooks::from_lookup(get).map_err(|e| settings.invalid(e))?)
+                }
                 CarrierKind::Sim => return Err(CarrierConfigError::SimOnlyLocally.to_string()),
             };
             Ok(hooks)
@@ -188,13 +197,12 @@ type Make<T> = fn(&CarrierSettings, &HashMap<String, String>) -> Result<Arc<T>, 
 /// Builds a carrier's part (`make`) from its settings now, or, when secrets wait for a fetch,
 /// as a lazy stand-in (`lazy`) that builds it on first use.
 fn build<T: ?Sized + 'static>(
-    kind: CarrierKind,
+    settings: &'static CarrierSettings,
     get: &dyn Fn(&str) -> Option<String>,
     parameters: Option<Arc<dyn ParameterStore>>,
     make: Make<T>,
     lazy: fn(&str, Loader<Arc<T>>) -> Arc<T>,
 ) -> Result<Arc<T>, CarrierConfigError> {
-    let settings = settings(kind).ok_or(CarrierConfigError::SimOnlyLocally)?;
     let found = settings.find(get, parameters.is_some())?;
     let parameters = match parameters {
         Some(parameters) if !found.to_fetch.is_empty() => parameters,
@@ -234,6 +242,27 @@ const VONAGE: CarrierSettings = CarrierSettings {
         vonage::ENV_SIGNATURE_SECRET,
     ],
 };
+
+/// What verifying `kind`'s webhooks reads: its signing secret, not its API credentials.
+const SEVEN_WEBHOOKS: CarrierSettings = CarrierSettings {
+    kind: CarrierKind::Seven,
+    plain: &[],
+    secrets: &[seven::ENV_SIGNING_KEY],
+};
+
+const VONAGE_WEBHOOKS: CarrierSettings = CarrierSettings {
+    kind: CarrierKind::Vonage,
+    plain: &[vonage::ENV_SIGNATURE_METHOD],
+    secrets: &[vonage::ENV_SIGNATURE_SECRET],
+};
+
+fn webhook_settings(kind: CarrierKind) -> Option<&'static CarrierSettings> {
+    match kind {
+        CarrierKind::Sim => None,
+        CarrierKind::Seven => Some(&SEVEN_WEBHOOKS),
+        CarrierKind::Vonage => Some(&VONAGE_WEBHOOKS),
+    }
+}
 
 /// The settings of `kind`; the sim has none.
 fn settings(kind: CarrierKind) -> Option<&'static CarrierSettings> {
@@ -489,12 +518,10 @@ mod tests {
         );
         hooks.ready().await.expect("fetched");
         hooks.ready().await.expect("kept");
+        // Only what verifying a webhook needs: a webhook function's role may read no more.
         assert_eq!(
             *store.fetches.lock().expect("lock"),
-            vec![vec![
-                "/p/seven/api".to_owned(),
-                "/p/seven/signing".to_owned()
-            ]]
+            vec![vec!["/p/seven/signing".to_owned()]]
         );
         // A set variable wins over its parameter: nothing to fetch, built at once.
         let set = env(&[

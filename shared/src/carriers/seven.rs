@@ -297,6 +297,19 @@ impl SevenWebhooks {
             signing_key: config.signing_key.clone(),
         }
     }
+
+    /// From `SEVEN_SIGNING_KEY` alone: verifying a webhook needs nothing else, so a function
+    /// that only takes webhooks never reads the API key.
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<SevenWebhooks, SevenSetupError> {
+        let signing_key = get(ENV_SIGNING_KEY)
+            .filter(|v| !v.trim().is_empty())
+            .ok_or(SevenSetupError::Missing(ENV_SIGNING_KEY))?;
+        Ok(SevenWebhooks {
+            signing_key: Secret::new(signing_key.trim()),
+        })
+    }
 }
 
 impl fmt::Debug for SevenWebhooks {

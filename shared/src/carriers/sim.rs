@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use super::{
-    CarrierWebhooks, DeliveryReport, InboundSms, ReportTarget, WebhookError, WebhookRequest,
+    CarrierWebhooks, Concat, DeliveryReport, InboundSms, ReportTarget, WebhookError, WebhookRequest,
 };
 use crate::domain::{MessageId, Reason, ReplyId, Status};
 use crate::ports::{Carrier, OutboundSms, SubmitError, Submitted};
@@ -74,6 +74,17 @@ pub struct SimInbound {
     /// each post is a new SMS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// Set when this is one part of a long SMS, as carriers that forward parts one by one do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concat: Option<SimConcat>,
+}
+
+/// Which part of which long SMS a [`SimInbound`] is (Vonage's `concat-*`, in the sim's JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimConcat {
+    pub reference: String,
+    pub total: u32,
+    pub part: u32,
 }
 
 /// Appends one JSON line with a single `write`, so a kill leaves whole lines or none (a line
@@ -364,7 +375,11 @@ impl CarrierWebhooks for SimWebhooks {
                 .filter(|id| !id.trim().is_empty())
                 .unwrap_or_else(|| format!("sim-in-{}", ReplyId::new(now))),
             text: sms.text,
-            concat: None,
+            concat: sms.concat.map(|c| Concat {
+                reference: c.reference,
+                total: c.total,
+                part: c.part,
+            }),
         }))
     }
 }

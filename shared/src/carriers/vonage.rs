@@ -432,6 +432,24 @@ impl VonageWebhooks {
             method: config.signature_method,
         }
     }
+
+    /// From `VONAGE_SIGNATURE_SECRET` and `VONAGE_SIGNATURE_METHOD` alone: verifying a webhook
+    /// needs nothing else, so a function that only takes webhooks never reads the API secret.
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<VonageWebhooks, VonageSetupError> {
+        let set = |name: &'static str| get(name).filter(|v| !v.trim().is_empty());
+        let signature_secret =
+            set(ENV_SIGNATURE_SECRET).ok_or(VonageSetupError::Missing(ENV_SIGNATURE_SECRET))?;
+        let method = match set(ENV_SIGNATURE_METHOD) {
+            None => SignatureMethod::Sha256Hmac,
+            Some(m) => SignatureMethod::parse(&m).ok_or(VonageSetupError::BadMethod(m))?,
+        };
+        Ok(VonageWebhooks {
+            signature_secret: Secret::new(signature_secret.trim()),
+            method,
+        })
+    }
 }
 
 impl fmt::Debug for VonageWebhooks {

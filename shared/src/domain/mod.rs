@@ -1,10 +1,11 @@
 //! The rules of the product, free of any I/O: numbers, senders, texts and their parts, the
-//! status machine, messages and replies, practices, API keys and ids. Every value here is
-//! parsed once and trusted afterwards.
+//! status machine, messages, replies and opt-outs, practices, API keys and ids. Every value
+//! here is parsed once and trusted afterwards.
 
 pub mod apikey;
 pub mod ids;
 pub mod message;
+pub mod optout;
 pub mod org;
 pub mod phone;
 pub mod reply;
@@ -12,7 +13,7 @@ pub mod sender;
 pub mod status;
 pub mod text;
 
-pub use ids::{InvalidId, KeyId, MessageId, OrgId, ReplyId};
+pub use ids::{InvalidId, KeyId, MessageId, OptOutId, OrgId, ReplyId};
 pub use phone::{PhoneError, PhoneNumber, Region};
 pub use sender::{SenderError, SenderId};
 pub use status::{Reason, Status};

@@ -13,6 +13,9 @@ pub struct Org {
     pub id: OrgId,
     pub name: OrgName,
     pub email: EmailAddress,
+    /// Where patients' replies are forwarded, if not to `email`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_email: Option<EmailAddress>,
     pub default_sender: Option<SenderId>,
     pub region: Region,
     /// A dedicated number patients can answer to; when set it is the sender of every message.
@@ -23,6 +26,12 @@ pub struct Org {
 }
 
 impl Org {
+    /// Where patients' replies are e-mailed: the reply address if the practice set one, else
+    /// its e-mail.
+    pub fn reply_address(&self) -> &EmailAddress {
+        self.reply_email.as_ref().unwrap_or(&self.email)
+    }
+
     /// The sender a message goes out with: the reply number wins, since replies only reach the
     /// practice through it; then the request's sender; then the practice's default.
     pub fn sender_for(&self, requested: Option<SenderId>) -> Option<SenderId> {
@@ -30,6 +39,49 @@ impl Org {
             return SenderId::parse(n.as_str()).ok();
         }
         requested.or_else(|| self.default_sender.clone())
+    }
+}
+
+/// A change of a practice's settings: each `Some` replaces that setting, `None` keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrgChanges {
+    pub name: Option<OrgName>,
+    pub email: Option<EmailAddress>,
+    pub reply_email: Option<EmailAddress>,
+    pub default_sender: Option<SenderId>,
+    /// How national numbers are read from now on; numbers stored already stay as they are.
+    pub region: Option<Region>,
+    /// `Some(None)` removes the reply number, `Some(Some(n))` sets it.
+    pub reply_number: Option<Option<PhoneNumber>>,
+}
+
+impl OrgChanges {
+    pub fn is_empty(&self) -> bool {
+        *self == OrgChanges::default()
+    }
+
+    /// `org` with these changes made.
+    pub fn applied_to(&self, org: &Org) -> Org {
+        let mut out = org.clone();
+        if let Some(v) = &self.name {
+            out.name = v.clone();
+        }
+        if let Some(v) = &self.email {
+            out.email = v.clone();
+        }
+        if let Some(v) = &self.reply_email {
+            out.reply_email = Some(v.clone());
+        }
+        if let Some(v) = &self.default_sender {
+            out.default_sender = Some(v.clone());
+        }
+        if let Some(v) = self.region {
+            out.region = v;
+        }
+        if let Some(v) = &self.reply_number {
+            out.reply_number = v.clone();
+        }
+        out
     }
 }
 

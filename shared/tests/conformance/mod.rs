@@ -6,13 +6,14 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use praxis_shared::domain::apikey::{ApiKey, ApiKeyRecord};
 use praxis_shared::domain::message::{Message, Transition};
-use praxis_shared::domain::org::{EmailAddress, Org, OrgName};
-use praxis_shared::domain::reply::Reply;
+use praxis_shared::domain::optout::{OptOut, Source};
+use praxis_shared::domain::org::{EmailAddress, Org, OrgChanges, OrgName};
+use praxis_shared::domain::reply::{Reply, ReplyPart};
 use praxis_shared::domain::{
     KeyId, MessageId, MessageText, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId, Status,
 };
 use praxis_shared::ports::{
-    IdempotencyClaim, IdempotencyRecord, ListQuery, PortError, ReplyQuery, Store,
+    IdempotencyClaim, IdempotencyRecord, ListQuery, OptOutQuery, PortError, ReplyQuery, Store,
 };
 
 pub fn t0() -> DateTime<Utc> {
@@ -26,6 +27,7 @@ pub fn org(name: &str) -> Org {
         id: OrgId::new(t0()),
         name: OrgName::parse(name).expect("name"),
         email: EmailAddress::parse("praxis@example.de").expect("email"),
+        reply_email: None,
         default_sender: Some(SenderId::parse("Praxis").expect("sender")),
         region: Region::DE,
         reply_number: None,
@@ -62,7 +64,35 @@ pub fn reply(org: OrgId, at: DateTime<Utc>, carrier_ref: &str) -> Reply {
         carrier: "sim".into(),
         carrier_ref: carrier_ref.into(),
         in_reply_to: Some(MessageId::new(at)),
+        forwarded_at: None,
     }
+}
+
+/// Part `n` of `total` of a long SMS with concatenation reference `reference`, from the
+/// patient of [`reply`] to its reply number.
+pub fn reply_part(org: OrgId, reference: &str, n: u32, total: u32, at: DateTime<Utc>) -> ReplyPart {
+    ReplyPart {
+        org_id: org,
+        from: number("+491761235678"),
+        to: number("+4915112340000"),
+        carrier: "vonage".into(),
+        carrier_ref: format!("{reference}-part-{n}"),
+        reference: reference.into(),
+        part: n,
+        total,
+        text: format!("Teil {n} "),
+        received_at: at,
+    }
+}
+
+async fn unforwarded_ids(store: &dyn Store) -> Vec<ReplyId> {
+    store
+        .unforwarded_replies()
+        .await
+        .expect("unforwarded")
+        .iter()
+        .map(|r| r.id)
+        .collect()
 }
 
 fn reply_query(since: DateTime<Utc>, limit: usize) -> ReplyQuery {
@@ -771,6 +801,491 @@ pub async fn an_idempotency_key_past_retention_is_claimed_afresh(store: &dyn Sto
     );
 }
 
+pub async fn a_new_reply_waits_for_forwarding_oldest_first(store: &dyn Store) {
+    let o = org("Praxis Weiterleitung");
+    let older = reply(o.id, t0(), "in-1");
+    let newer = reply(o.id, t0() + Duration::seconds(5), "in-2");
+    store.insert_reply(&newer).await.expect("insert");
+    store.insert_reply(&older).await.expect("insert");
+    assert_eq!(unforwarded_ids(store).await, vec![older.id, newer.id]);
+    let listed = all_replies(store, o.id, reply_query(t0() - Duration::days(1), 10)).await;
+    assert!(
+        listed.iter().all(|r| r.forwarded_at.is_none()),
+        "{listed:?}"
+    );
+}
+
+pub async fn only_one_caller_at_a_time_holds_the_right_to_forward(store: &dyn Store) {
+    let o = org("Praxis Lease");
+    let r = reply(o.id, t0(), "in-1");
+    store.insert_reply(&r).await.expect("insert");
+    let lease = t0() + Duration::seconds(60);
+    assert!(store.claim_forwarding(&r, t0(), lease).await.expect("c1"));
+    // A resent webhook or a sweep racing the first: refused while the lease runs.
+    let soon = t0() + Duration::seconds(1);
+    assert!(
+        !store
+            .claim_forwarding(&r, soon, soon + Duration::seconds(60))
+            .await
+            .expect("c2")
+    );
+    // The holder died: once the lease is over another may take it.
+    let later = t0() + Duration::seconds(61);
+    assert!(
+        store
+            .claim_forwarding(&r, later, later + Duration::seconds(60))
+            .await
+            .expect("c3")
+    );
+    // Given back (the mailer failed): the next try need not wait.
+    store.release_forwarding(&r).await.expect("release");
+    assert!(
+        store
+            .claim_forwarding(&r, later, later + Duration::seconds(60))
+            .await
+            .expect("c4")
+    );
+    // Still waiting for forwarding: a lease is not a forwarding.
+    assert_eq!(unforwarded_ids(store).await, vec![r.id]);
+}
+
+pub async fn a_forwarded_reply_is_never_claimed_again(store: &dyn Store) {
+    let o = org("Praxis Erledigt");
+    let r = reply(o.id, t0(), "in-1");
+    let other = reply(o.id, t0() + Duration::seconds(1), "in-2");
+    store.insert_reply(&r).await.expect("insert");
+    store.insert_reply(&other).await.expect("insert");
+    let lease = t0() + Duration::seconds(60);
+    assert!(
+        store
+            .claim_forwarding(&r, t0(), lease)
+            .await
+            .expect("claim")
+    );
+    let at = t0() + Duration::seconds(2);
+    assert!(store.mark_forwarded(&r, at).await.expect("mark"));
+    assert!(
+        !store
+            .mark_forwarded(&r, at + Duration::seconds(1))
+            .await
+            .expect("mark again")
+    );
+    // Not even after its lease, nor after a release.
+    let much_later = t0() + Duration::hours(1);
+    store.release_forwarding(&r).await.expect("release");
+    assert!(
+        !store
+            .claim_forwarding(&r, much_later, much_later + Duration::seconds(60))
+            .await
+            .expect("claim")
+    );
+    assert_eq!(unforwarded_ids(store).await, vec![other.id]);
+    let listed = all_replies(store, o.id, reply_query(t0() - Duration::days(1), 10)).await;
+    let stored = listed.iter().find(|x| x.id == r.id).expect("listed");
+    assert_eq!(stored.forwarded_at, Some(at));
+    // A resent webhook stores nothing and brings nothing back.
+    let resent = Reply {
+        id: ReplyId::new(much_later),
+        received_at: much_later,
+        ..r.clone()
+    };
+    assert!(!store.insert_reply(&resent).await.expect("insert again"));
+    assert_eq!(unforwarded_ids(store).await, vec![other.id]);
+}
+
+pub async fn forwarding_a_reply_that_is_not_stored_changes_nothing(store: &dyn Store) {
+    let o = org("Praxis Nichts");
+    let r = reply(o.id, t0(), "in-ghost");
+    let lease = t0() + Duration::seconds(60);
+    assert!(
+        !store
+            .claim_forwarding(&r, t0(), lease)
+            .await
+            .expect("claim")
+    );
+    assert!(!store.mark_forwarded(&r, t0()).await.expect("mark"));
+    store.release_forwarding(&r).await.expect("release");
+    assert!(unforwarded_ids(store).await.is_empty());
+    assert!(
+        all_replies(store, o.id, reply_query(t0() - Duration::days(1), 10))
+            .await
+            .is_empty()
+    );
+}
+
+pub async fn parts_of_a_long_sms_are_stored_once_and_found_together(store: &dyn Store) {
+    let o = org("Praxis Teile");
+    let p1 = reply_part(o.id, "A7", 1, 3, t0());
+    let p3 = reply_part(o.id, "A7", 3, 3, t0() + Duration::seconds(2));
+    assert!(store.insert_reply_part(&p1).await.expect("insert"));
+    assert!(store.insert_reply_part(&p3).await.expect("insert"));
+    // Resent: still one.
+    assert!(!store.insert_reply_part(&p3).await.expect("insert again"));
+    // Another SMS (another reference), and the same reference to another number.
+    let other = reply_part(o.id, "B1", 1, 2, t0());
+    store.insert_reply_part(&other).await.expect("insert");
+    let mut elsewhere = reply_part(o.id, "A7", 2, 3, t0());
+    elsewhere.to = number("+4915112341111");
+    elsewhere.carrier_ref = "elsewhere".into();
+    store.insert_reply_part(&elsewhere).await.expect("insert");
+    let mut open = store.open_reply_parts(&p1).await.expect("open");
+    open.sort_by_key(|p| p.part);
+    assert_eq!(open, vec![p1.clone(), p3.clone()]);
+    let p2 = reply_part(o.id, "A7", 2, 3, t0() + Duration::seconds(3));
+    assert!(store.insert_reply_part(&p2).await.expect("insert"));
+    assert_eq!(store.open_reply_parts(&p2).await.expect("open").len(), 3);
+}
+
+pub async fn assembled_parts_are_closed_for_good(store: &dyn Store) {
+    let o = org("Praxis Zusammen");
+    let p1 = reply_part(o.id, "A7", 1, 2, t0());
+    let p2 = reply_part(o.id, "A7", 2, 2, t0() + Duration::seconds(1));
+    for p in [&p1, &p2] {
+        store.insert_reply_part(p).await.expect("insert");
+    }
+    store
+        .close_reply_parts(&[p1.clone(), p2.clone()])
+        .await
+        .expect("close");
+    assert!(store.open_reply_parts(&p1).await.expect("open").is_empty());
+    // A part resent after its SMS was assembled is still a duplicate.
+    assert!(!store.insert_reply_part(&p2).await.expect("resent"));
+    assert!(store.open_reply_parts(&p1).await.expect("open").is_empty());
+    // Weeks on the patient's phone reuses the reference for another SMS: it starts afresh.
+    let later = t0() + Duration::days(20);
+    let mut again = reply_part(o.id, "A7", 1, 2, later);
+    again.carrier_ref = "A7-again-1".into();
+    assert!(store.insert_reply_part(&again).await.expect("insert"));
+    assert_eq!(
+        store.open_reply_parts(&again).await.expect("open"),
+        vec![again.clone()]
+    );
+    assert!(
+        store
+            .stale_reply_parts(later - Duration::seconds(1))
+            .await
+            .expect("stale")
+            .is_empty()
+    );
+}
+
+pub async fn stale_parts_are_those_received_before_the_cutoff(store: &dyn Store) {
+    let o = org("Praxis Alt Teile");
+    let old = reply_part(o.id, "A7", 1, 2, t0());
+    let fresh = reply_part(o.id, "C3", 1, 2, t0() + Duration::minutes(10));
+    store.insert_reply_part(&old).await.expect("insert");
+    store.insert_reply_part(&fresh).await.expect("insert");
+    let cutoff = t0() + Duration::minutes(5);
+    assert_eq!(
+        store.stale_reply_parts(cutoff).await.expect("stale"),
+        vec![old.clone()]
+    );
+    // Parts past retention go with the rest of the personal data.
+    store
+        .purge_before(t0() + Duration::minutes(1))
+        .await
+        .expect("purge");
+    assert!(store.open_reply_parts(&old).await.expect("open").is_empty());
+    assert_eq!(
+        store.open_reply_parts(&fresh).await.expect("open"),
+        vec![fresh]
+    );
+}
+
+/// The `i`th of a run of German mobile numbers.
+fn patient(i: usize) -> PhoneNumber {
+    number(&format!("+49176100{i:05}"))
+}
+
+async fn all_opt_outs(store: &dyn Store, org: OrgId, limit: usize) -> Vec<OptOut> {
+    let mut q = OptOutQuery { after: None, limit };
+    let mut seen = Vec::new();
+    loop {
+        let page = store.list_opt_outs(org, &q).await.expect("list opt-outs");
+        assert!(page.items.len() <= limit);
+        seen.extend(page.items);
+        match page.next {
+            Some(c) => q.after = Some(c),
+            None => return seen,
+        }
+    }
+}
+
+async fn opted_out(store: &dyn Store, org: OrgId, numbers: &[PhoneNumber]) -> Vec<PhoneNumber> {
+    let mut got = store.opted_out(org, numbers).await.expect("opted out");
+    got.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    got
+}
+
+pub async fn a_number_opts_out_once_and_is_lifted_once(store: &dyn Store) {
+    let o = org("Praxis Stop");
+    let (n, other) = (patient(1), patient(2));
+    let first = OptOut::new(o.id, n.clone(), t0(), Source::Keyword);
+    assert!(store.record_opt_out(&first).await.expect("opt out"));
+    // The patient writes STOP again (or the carrier resends it): the first opt-out stands.
+    let again = OptOut::new(o.id, n.clone(), t0() + Duration::hours(1), Source::Keyword);
+    assert!(!store.record_opt_out(&again).await.expect("again"));
+    assert_eq!(all_opt_outs(store, o.id, 10).await, vec![first.clone()]);
+    assert_eq!(
+        opted_out(store, o.id, &[other.clone(), n.clone()]).await,
+        vec![n.clone()]
+    );
+
+    assert!(store.lift_opt_out(o.id, &n).await.expect("lift"));
+    assert!(!store.lift_opt_out(o.id, &n).await.expect("lift again"));
+    assert!(!store.lift_opt_out(o.id, &other).await.expect("never out"));
+    assert!(
+        opted_out(store, o.id, std::slice::from_ref(&n))
+            .await
+            .is_empty()
+    );
+    assert!(all_opt_outs(store, o.id, 10).await.is_empty());
+
+    // Out again later: a new opt-out with its own time.
+    let later = OptOut::new(o.id, n.clone(), t0() + Duration::days(2), Source::Practice);
+    assert!(store.record_opt_out(&later).await.expect("out again"));
+    assert_eq!(all_opt_outs(store, o.id, 10).await, vec![later]);
+}
+
+pub async fn an_opt_out_is_for_one_practice_only(store: &dyn Store) {
+    let (a, b) = (org("Praxis A"), org("Praxis B"));
+    let n = patient(3);
+    assert!(
+        store
+            .record_opt_out(&OptOut::new(a.id, n.clone(), t0(), Source::Keyword))
+            .await
+            .expect("opt out")
+    );
+    assert!(
+        opted_out(store, b.id, std::slice::from_ref(&n))
+            .await
+            .is_empty()
+    );
+    assert!(all_opt_outs(store, b.id, 10).await.is_empty());
+    // Another practice cannot lift it.
+    assert!(!store.lift_opt_out(b.id, &n).await.expect("lift"));
+    assert_eq!(
+        opted_out(store, a.id, std::slice::from_ref(&n)).await,
+        vec![n.clone()]
+    );
+    // Opting out of the second practice is a second opt-out, not a repeat of the first.
+    assert!(
+        store
+            .record_opt_out(&OptOut::new(b.id, n.clone(), t0(), Source::Keyword))
+            .await
+            .expect("opt out of b")
+    );
+    assert_eq!(opted_out(store, b.id, &[n]).await.len(), 1);
+}
+
+pub async fn opt_outs_are_listed_newest_first_paginated(store: &dyn Store) {
+    let (a, b) = (org("Praxis A"), org("Praxis B"));
+    let mut expected = Vec::new();
+    for i in 0..7 {
+        let o = OptOut::new(
+            a.id,
+            patient(10 + i),
+            t0() + Duration::minutes(i as i64),
+            Source::Keyword,
+        );
+        assert!(store.record_opt_out(&o).await.expect("opt out"));
+        expected.push(o);
+    }
+    store
+        .record_opt_out(&OptOut::new(b.id, patient(10), t0(), Source::Keyword))
+        .await
+        .expect("opt out of b");
+    expected.reverse();
+    assert_eq!(all_opt_outs(store, a.id, 3).await, expected);
+    assert_eq!(all_opt_outs(store, a.id, 7).await, expected);
+    assert_eq!(all_opt_outs(store, b.id, 100).await.len(), 1);
+}
+
+pub async fn opted_out_picks_the_opted_out_numbers_of_a_whole_batch(store: &dyn Store) {
+    let o = org("Praxis Batch");
+    let other = org("Praxis Andere");
+    // More numbers than DynamoDB reads by key at once, some given twice.
+    let numbers: Vec<PhoneNumber> = (0..1000).map(|i| patient(100 + i % 400)).collect();
+    let mut expected = Vec::new();
+    for i in (0..400).step_by(9) {
+        let n = patient(100 + i);
+        let opt = OptOut::new(o.id, n.clone(), t0(), Source::Keyword);
+        assert!(store.record_opt_out(&opt).await.expect("opt out"));
+        expected.push(n);
+    }
+    // Opted out, but not asked about; and opted out of another practice only.
+    store
+        .record_opt_out(&OptOut::new(o.id, patient(9999), t0(), Source::Keyword))
+        .await
+        .expect("opt out");
+    store
+        .record_opt_out(&OptOut::new(other.id, patient(101), t0(), Source::Keyword))
+        .await
+        .expect("opt out of the other practice");
+    expected.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    assert_eq!(opted_out(store, o.id, &numbers).await, expected);
+    // A few numbers at once, and one.
+    assert_eq!(
+        opted_out(store, o.id, &[patient(100), patient(101), patient(109)]).await,
+        vec![patient(100), patient(109)]
+    );
+    assert_eq!(
+        opted_out(store, o.id, &[patient(101)]).await,
+        Vec::<PhoneNumber>::new()
+    );
+    assert!(opted_out(store, o.id, &[]).await.is_empty());
+}
+
+pub async fn opt_outs_do_not_expire_with_the_60_day_data(store: &dyn Store) {
+    let o = org("Praxis Dauerhaft");
+    let long_ago = t0() - Duration::days(400);
+    let opt = OptOut::new(o.id, patient(5), long_ago, Source::Keyword);
+    assert!(store.record_opt_out(&opt).await.expect("opt out"));
+    store
+        .purge_before(t0() - Duration::days(60))
+        .await
+        .expect("purge");
+    assert_eq!(all_opt_outs(store, o.id, 10).await, vec![opt]);
+    assert_eq!(
+        opted_out(store, o.id, &[patient(5)]).await,
+        vec![patient(5)]
+    );
+}
+
+pub async fn updating_a_practice_changes_only_what_is_given(store: &dyn Store) {
+    let mut o = org("Praxis Alt");
+    o.reply_number = Some(number("+4915112340001"));
+    store.create_org(&o).await.expect("create");
+    let changes = OrgChanges {
+        name: Some(OrgName::parse("Praxis Neu").expect("name")),
+        reply_email: Some(EmailAddress::parse("antworten@example.de").expect("email")),
+        region: Some(Region::parse("AT").expect("AT")),
+        ..OrgChanges::default()
+    };
+    let updated = store
+        .update_org(o.id, &changes)
+        .await
+        .expect("update")
+        .expect("the practice exists");
+    let mut expected = o.clone();
+    expected.name = OrgName::parse("Praxis Neu").expect("name");
+    expected.reply_email = Some(EmailAddress::parse("antworten@example.de").expect("email"));
+    expected.region = Region::parse("AT").expect("AT");
+    assert_eq!(updated, expected);
+    assert_eq!(
+        store.get_org(o.id).await.expect("get"),
+        Some(expected.clone())
+    );
+    assert_eq!(updated.reply_address().as_str(), "antworten@example.de");
+    // The reply number was not touched, so it still leads to the practice.
+    assert_eq!(
+        store
+            .find_org_by_reply_number(&number("+4915112340001"))
+            .await
+            .expect("find"),
+        Some(expected.clone())
+    );
+    let sender = OrgChanges {
+        email: Some(EmailAddress::parse("neu@example.de").expect("email")),
+        default_sender: Some(SenderId::parse("PraxisNeu").expect("sender")),
+        ..OrgChanges::default()
+    };
+    let updated = store
+        .update_org(o.id, &sender)
+        .await
+        .expect("update")
+        .expect("exists");
+    assert_eq!(updated.email.as_str(), "neu@example.de");
+    assert_eq!(
+        updated.default_sender.as_ref().map(|s| s.as_str()),
+        Some("PraxisNeu")
+    );
+    assert_eq!(updated.name, expected.name);
+    assert_eq!(
+        store
+            .update_org(OrgId::new(t0()), &changes)
+            .await
+            .expect("update of nobody"),
+        None
+    );
+    assert_eq!(store.get_org(o.id).await.expect("get"), Some(updated));
+}
+
+pub async fn a_reply_number_moves_between_practices_and_stays_unique(store: &dyn Store) {
+    let (r1, r2, r3) = (
+        number("+4915112340011"),
+        number("+4915112340022"),
+        number("+4915112340033"),
+    );
+    let mut a = org("Praxis A");
+    a.reply_number = Some(r1.clone());
+    let mut b = org("Praxis B");
+    b.reply_number = Some(r2.clone());
+    store.create_org(&a).await.expect("create a");
+    store.create_org(&b).await.expect("create b");
+    let to = |n: Option<&PhoneNumber>| OrgChanges {
+        reply_number: Some(n.cloned()),
+        name: Some(OrgName::parse("Umbenannt").expect("name")),
+        ..OrgChanges::default()
+    };
+    let found = |n: PhoneNumber| async move {
+        store
+            .find_org_by_reply_number(&n)
+            .await
+            .expect("find")
+            .map(|o| o.id)
+    };
+
+    // A's number is taken: B stays as it was, its own number still leads to it.
+    assert!(matches!(
+        store.update_org(b.id, &to(Some(&r1))).await,
+        Err(PortError::Conflict(_))
+    ));
+    assert_eq!(store.get_org(b.id).await.expect("get"), Some(b.clone()));
+    assert_eq!(found(r1.clone()).await, Some(a.id));
+    assert_eq!(found(r2.clone()).await, Some(b.id));
+
+    // A moves to a new number: the old one is free, the new one leads to A.
+    let moved = store
+        .update_org(a.id, &to(Some(&r3)))
+        .await
+        .expect("move")
+        .expect("exists");
+    assert_eq!(moved.reply_number, Some(r3.clone()));
+    assert_eq!(found(r1.clone()).await, None);
+    assert_eq!(found(r3.clone()).await, Some(a.id));
+    // Now B may take A's old number, and gives up its own.
+    store
+        .update_org(b.id, &to(Some(&r1)))
+        .await
+        .expect("take the freed number")
+        .expect("exists");
+    assert_eq!(found(r1.clone()).await, Some(b.id));
+    assert_eq!(found(r2.clone()).await, None);
+    // Setting the number a practice has already changes nothing about it.
+    store
+        .update_org(b.id, &to(Some(&r1)))
+        .await
+        .expect("same number")
+        .expect("exists");
+    assert_eq!(found(r1.clone()).await, Some(b.id));
+    // A gives its number up: nothing leads to it any more, and anyone may take it.
+    let removed = store
+        .update_org(a.id, &to(None))
+        .await
+        .expect("remove")
+        .expect("exists");
+    assert_eq!(removed.reply_number, None);
+    assert_eq!(found(r3.clone()).await, None);
+    let mut c = org("Praxis C");
+    c.reply_number = Some(r3.clone());
+    store
+        .create_org(&c)
+        .await
+        .expect("create c with the freed number");
+    assert_eq!(found(r3).await, Some(c.id));
+}
+
 /// Instantiates every conformance test for one backend. `$make` is an async expression that
 /// yields a fresh store (boxed as `Box<dyn Store>`), evaluated inside each test.
 #[macro_export]
@@ -799,6 +1314,20 @@ macro_rules! conformance_suite {
             a_carrier_reference_belongs_to_one_message_and_a_late_sent_changes_nothing,
             an_api_key_stored_twice_conflicts,
             an_idempotency_key_past_retention_is_claimed_afresh,
+            a_new_reply_waits_for_forwarding_oldest_first,
+            only_one_caller_at_a_time_holds_the_right_to_forward,
+            a_forwarded_reply_is_never_claimed_again,
+            forwarding_a_reply_that_is_not_stored_changes_nothing,
+            parts_of_a_long_sms_are_stored_once_and_found_together,
+            assembled_parts_are_closed_for_good,
+            stale_parts_are_those_received_before_the_cutoff,
+            a_number_opts_out_once_and_is_lifted_once,
+            an_opt_out_is_for_one_practice_only,
+            opt_outs_are_listed_newest_first_paginated,
+            opted_out_picks_the_opted_out_numbers_of_a_whole_batch,
+            opt_outs_do_not_expire_with_the_60_day_data,
+            updating_a_practice_changes_only_what_is_given,
+            a_reply_number_moves_between_practices_and_stays_unique,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

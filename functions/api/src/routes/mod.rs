@@ -2,5 +2,6 @@
 
 pub mod key_check;
 pub mod messages;
+pub mod opt_outs;
 pub mod preview;
 pub mod replies;

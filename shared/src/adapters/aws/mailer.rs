@@ -1,15 +1,19 @@
-//! Mail through SES v2: plain-text UTF-8 mails from one verified sender.
+//! Mail through SES v2 from one verified sender: the e-mail as raw MIME (`adapters::mime`), the
+//! same bytes the local outbox writes.
 //!
 //! Idempotency: SES has no idempotency key, so `send` cannot keep the port's promise of "once
 //! per key" by itself; a retried call with the same key sends a second mail. The key is
 //! attached as an email tag (`idempotency-key`, sanitised to SES's tag alphabet) so duplicates
-//! can be traced in SES events. Callers that must not send twice (invoice mails) deduplicate
-//! before calling, with the store (e.g. a conditional write claiming the key), not here.
+//! can be traced in SES events, and is the `Message-ID`'s left part. Callers that must not send
+//! twice deduplicate before calling, with the store (a conditional write claiming the right to
+//! send, as forwarding replies does), not here.
 
 use async_trait::async_trait;
 use aws_sdk_sesv2::Client;
-use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageTag};
+use aws_sdk_sesv2::primitives::Blob;
+use aws_sdk_sesv2::types::{EmailContent, MessageTag, RawMessage};
 
+use crate::adapters::mime::mime;
 use crate::ports::{Email, Mailer, PortError, PortResult};
 
 use super::error::sdk_unavailable;
@@ -30,14 +34,6 @@ impl SesMailer {
             from: from.into(),
         }
     }
-}
-
-fn utf8(data: &str) -> PortResult<Content> {
-    Content::builder()
-        .data(data)
-        .charset("UTF-8")
-        .build()
-        .map_err(|e| PortError::Unavailable(format!("SES content: {e}")))
 }
 
 /// The idempotency key in SES's tag alphabet (ASCII letters, digits, `_`, `-`).
@@ -62,12 +58,20 @@ fn tag_value(key: &str) -> String {
 
 #[async_trait]
 impl Mailer for SesMailer {
-    /// Sends the mail; see the module docs for why this does not deduplicate on the key.
+    /// Sends the mail; see the module docs for why this does not deduplicate on the key. The
+    /// envelope sender is the configured address (the `From` header adds the display name);
+    /// the recipients are the raw message's `To`, one source for both.
     async fn send(&self, idempotency_key: &str, mail: &Email) -> PortResult<()> {
-        let message = Message::builder()
-            .subject(utf8(&mail.subject)?)
-            .body(Body::builder().text(utf8(&mail.text)?).build())
-            .build();
+        let raw = mime(
+            &self.from,
+            mail,
+            idempotency_key,
+            std::time::SystemTime::now(),
+        )?;
+        let raw = RawMessage::builder()
+            .data(Blob::new(raw))
+            .build()
+            .map_err(|e| PortError::Unavailable(format!("SES raw message: {e}")))?;
         let tag = MessageTag::builder()
             .name("idempotency-key")
             .value(tag_value(idempotency_key))
@@ -76,8 +80,7 @@ impl Mailer for SesMailer {
         self.client
             .send_email()
             .from_email_address(&self.from)
-            .destination(Destination::builder().to_addresses(&mail.to).build())
-            .content(EmailContent::builder().simple(message).build())
+            .content(EmailContent::builder().raw(raw).build())
             .email_tags(tag)
             .send()
             .await

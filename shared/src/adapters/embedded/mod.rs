@@ -7,7 +7,7 @@ mod queue;
 mod store;
 
 pub use blobs::FileBlobs;
-pub use mailer::{OutboxMailer, render_eml};
+pub use mailer::OutboxMailer;
 pub use queue::{ChannelQueue, JobReceiver, channel_queue};
 pub use store::SqliteStore;
 
@@ -50,7 +50,7 @@ impl LocalBackend {
             webhooks: vec![Arc::new(SimWebhooks::new(sim_token.to_owned()))],
             mailer: Arc::new(OutboxMailer::new(
                 dir.join("outbox"),
-                "praxis-sms <noreply@praxis-sms.local>",
+                "noreply@praxis-sms.local",
             )?),
             blobs: Arc::new(blobs.clone()),
             clock: Arc::new(SystemClock),

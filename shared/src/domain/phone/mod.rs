@@ -167,6 +167,35 @@ impl PhoneNumber {
         self.region
     }
 
+    /// The number as a practice in `home` writes it: in national format if it is of that
+    /// region ("0176 12345678"), else international ("+43 676 1234567"), grouped as
+    /// libphonenumber groups it. Where the `phonenumber` crate's formatter would lose digits
+    /// (it drops Italian-style leading zeros, see `libphonenumber.rs`), E.164.
+    pub fn display_for(&self, home: Region) -> String {
+        use std::fmt::Write as _;
+        let national_digits = &self.e164[1 + self.country_code.to_string().len()..];
+        let Ok(number) = phonenumber::parse(None, &self.e164) else {
+            return self.e164.clone();
+        };
+        let national = self.region == Some(home);
+        let mode = if national {
+            phonenumber::Mode::National
+        } else {
+            phonenumber::Mode::International
+        };
+        let mut shown = String::new();
+        if write!(shown, "{}", number.format().mode(mode)).is_err() {
+            return self.e164.clone();
+        }
+        let digits: String = shown.chars().filter(char::is_ascii_digit).collect();
+        let whole = if national {
+            digits.ends_with(national_digits)
+        } else {
+            digits == self.e164[1..]
+        };
+        if whole { shown } else { self.e164.clone() }
+    }
+
     /// Masked form for logs: keeps country code and last 2 digits, e.g. "+49*********78".
     pub fn masked(&self) -> String {
         let prefix_len = (1 + self.country_code.to_string().len()).min(self.e164.len());
@@ -251,6 +280,21 @@ fn screen(raw: &str) -> Result<&str, PhoneError> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_number_is_shown_as_the_practice_writes_it() {
+        let de = Region::DE;
+        let at = Region::parse("AT").expect("AT");
+        let n = |s: &str| PhoneNumber::parse(s, de).expect("number");
+        assert_eq!(n("+4917612345678").display_for(de), "0176 12345678");
+        assert_eq!(n("+4930123456").display_for(de), "030 123456");
+        assert_eq!(n("+436761234567").display_for(at), "0676 1234567");
+        assert_eq!(n("+436761234567").display_for(de), "+43 676 1234567");
+        assert_eq!(n("+4917612345678").display_for(at), "+49 176 12345678");
+        // As libphonenumber formats them (Python `phonenumbers` 9.0.33), Italy's zero kept.
+        assert_eq!(n("+4930123456").display_for(at), "+49 30 123456");
+        assert_eq!(n("+39089123456").display_for(de), "+39 089 123456");
+    }
     use super::*;
 
     fn de(raw: &str) -> Result<PhoneNumber, PhoneError> {

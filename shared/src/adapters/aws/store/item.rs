@@ -8,10 +8,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::message::{HistoryEntry, Message};
+use crate::domain::optout::{OptOut, Source};
 use crate::domain::org::{EmailAddress, Org, OrgName};
-use crate::domain::reply::Reply;
+use crate::domain::reply::{Reply, ReplyPart};
 use crate::domain::{
-    Encoding, KeyId, MessageId, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId, Status,
+    Encoding, KeyId, MessageId, OptOutId, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId,
+    Status,
 };
 use crate::ports::{IdempotencyRecord, PortError, PortResult};
 
@@ -68,6 +70,7 @@ pub fn org_item(o: &Org) -> Item {
         .str("id", o.id.to_string())
         .str("name", o.name.as_str())
         .str("email", o.email.as_str())
+        .opt_str("reply_email", o.reply_email.as_ref().map(|e| e.as_str()))
         .opt_str(
             "default_sender",
             o.default_sender.as_ref().map(|x| x.as_str()),
@@ -183,26 +186,47 @@ pub fn reply_number_item(org: OrgId, number: &PhoneNumber) -> Item {
         .0
 }
 
-/// A reply, in its practice's part of GSI1. `created_at` is when it was received (what the
-/// purge and TTL go by).
+/// The key of a stored reply: its carrier's id for it.
+pub fn reply_key(r: &Reply) -> Item {
+    key(keys::reply_pk(&r.carrier, &r.carrier_ref), keys::SK_REPLY)
+}
+
+/// A reply, in its practice's part of GSI1 and, until it is forwarded, in the unforwarded part
+/// of GSI2. `created_at` is when it was received (what the purge and TTL go by).
 pub fn reply_item(r: &Reply) -> Item {
-    Builder(key(
-        keys::reply_pk(&r.carrier, &r.carrier_ref),
-        keys::SK_REPLY,
-    ))
-    .str(keys::GSI1.pk, keys::org_replies(r.org_id))
-    .str(keys::GSI1.sk, r.id.to_string())
-    .str("id", r.id.to_string())
-    .str("org_id", r.org_id.to_string())
-    .str("from", r.from.as_str())
-    .str("to", r.to.as_str())
-    .str("text", &r.text)
-    .str("created_at", stamp(r.received_at))
-    .str("carrier", &r.carrier)
-    .str("carrier_ref", &r.carrier_ref)
-    .opt_str("in_reply_to", r.in_reply_to.map(|i| i.to_string()))
-    .set(keys::EXPIRES_AT, n(keys::expires_at(r.received_at)))
-    .0
+    let b = match r.forwarded_at {
+        Some(at) => Builder(reply_key(r)).str("forwarded_at", stamp(at)),
+        None => Builder(reply_key(r))
+            .str(keys::GSI2.pk, keys::UNFORWARDED)
+            .str(keys::GSI2.sk, r.id.to_string()),
+    };
+    b.str(keys::GSI1.pk, keys::org_replies(r.org_id))
+        .str(keys::GSI1.sk, r.id.to_string())
+        .str("id", r.id.to_string())
+        .str("org_id", r.org_id.to_string())
+        .str("from", r.from.as_str())
+        .str("to", r.to.as_str())
+        .str("text", &r.text)
+        .str("created_at", stamp(r.received_at))
+        .str("carrier", &r.carrier)
+        .str("carrier_ref", &r.carrier_ref)
+        .opt_str("in_reply_to", r.in_reply_to.map(|i| i.to_string()))
+        .set(keys::EXPIRES_AT, n(keys::expires_at(r.received_at)))
+        .0
+}
+
+/// An opt-out in its practice's partition, keyed by the number, and in GSI1 by its id. No
+/// `expires_at`: it stands until it is lifted.
+pub fn opt_out_item(o: &OptOut) -> Item {
+    Builder(key(keys::opt_outs_pk(o.org_id), o.number.as_str()))
+        .str(keys::GSI1.pk, keys::org_opt_outs(o.org_id))
+        .str(keys::GSI1.sk, o.id.to_string())
+        .str("id", o.id.to_string())
+        .str("org_id", o.org_id.to_string())
+        .str("number", o.number.as_str())
+        .str("since", stamp(o.since))
+        .str("source", o.source.as_str())
+        .0
 }
 
 /// Reads typed attributes of one item; `what` names the item kind in errors.
@@ -281,6 +305,7 @@ pub fn org_from(item: &Item) -> PortResult<Org> {
         id: r.parsed("id", OrgId::parse)?,
         name: r.parsed("name", OrgName::parse)?,
         email: r.parsed("email", EmailAddress::parse)?,
+        reply_email: r.opt_parsed("reply_email", EmailAddress::parse)?,
         default_sender: r.opt_parsed("default_sender", SenderId::parse)?,
         region: r.parsed("region", Region::parse)?,
         reply_number: r.opt_parsed("reply_number", |v| PhoneNumber::parse(v, Region::DE))?,
@@ -302,7 +327,68 @@ pub fn reply_from(item: &Item) -> PortResult<Reply> {
         carrier: r.str("carrier")?.to_owned(),
         carrier_ref: r.str("carrier_ref")?.to_owned(),
         in_reply_to: r.opt_parsed("in_reply_to", MessageId::parse)?,
+        forwarded_at: r.opt_time("forwarded_at")?,
     })
+}
+
+/// A part of a long SMS, in its SMS's partition and, until it is assembled, in the open-parts
+/// part of GSI2. Expires like a reply.
+pub fn reply_part_item(p: &ReplyPart) -> Item {
+    Builder(reply_part_key(p))
+        .str(keys::GSI2.pk, keys::OPEN_PARTS)
+        .str(keys::GSI2.sk, stamp(p.received_at))
+        .str("org_id", p.org_id.to_string())
+        .str("from", p.from.as_str())
+        .str("to", p.to.as_str())
+        .str("carrier", &p.carrier)
+        .str("carrier_ref", &p.carrier_ref)
+        .str("reference", &p.reference)
+        .set("part", n(p.part))
+        .set("total", n(p.total))
+        .str("text", &p.text)
+        .str("created_at", stamp(p.received_at))
+        .set(keys::EXPIRES_AT, n(keys::expires_at(p.received_at)))
+        .0
+}
+
+pub fn reply_part_key(p: &ReplyPart) -> Item {
+    key(
+        keys::reply_parts_pk(&p.carrier, &p.from, &p.to, &p.reference),
+        &format!("{}{}", keys::SK_PART_PREFIX, p.carrier_ref),
+    )
+}
+
+pub fn reply_part_from(item: &Item) -> PortResult<ReplyPart> {
+    let r = Read::new(item, "reply part");
+    let number = |v: &str| PhoneNumber::parse(v, Region::DE);
+    Ok(ReplyPart {
+        org_id: r.parsed("org_id", OrgId::parse)?,
+        from: r.parsed("from", number)?,
+        to: r.parsed("to", number)?,
+        carrier: r.str("carrier")?.to_owned(),
+        carrier_ref: r.str("carrier_ref")?.to_owned(),
+        reference: r.str("reference")?.to_owned(),
+        part: r.u32("part")?,
+        total: r.u32("total")?,
+        text: r.str("text")?.to_owned(),
+        received_at: r.time("created_at")?,
+    })
+}
+
+pub fn opt_out_from(item: &Item) -> PortResult<OptOut> {
+    let r = Read::new(item, "opt-out");
+    Ok(OptOut {
+        id: r.parsed("id", OptOutId::parse)?,
+        org_id: r.parsed("org_id", OrgId::parse)?,
+        number: r.parsed("number", |v| PhoneNumber::parse(v, Region::DE))?,
+        since: r.time("since")?,
+        source: r.parsed("source", |v| Source::parse(v).ok_or(()))?,
+    })
+}
+
+/// The number an opt-out item is for, from its key alone (what a projected read returns).
+pub fn opted_out_number(item: &Item) -> PortResult<PhoneNumber> {
+    Read::new(item, "opt-out key").parsed(keys::SK, |v| PhoneNumber::parse(v, Region::DE))
 }
 
 pub fn api_key_from(item: &Item) -> PortResult<ApiKeyRecord> {

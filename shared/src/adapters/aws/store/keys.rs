@@ -23,7 +23,9 @@ pub const GSI1: Index = Index {
     pk: "GSI1PK",
     sk: "GSI1SK",
 };
-/// Sparse: messages the dispatcher still owes (`pending`, `queued`), by id.
+/// Sparse: work still owed, one partition per kind: messages the dispatcher owes (`pending`,
+/// `queued`) by id, replies not yet forwarded by id, parts of long SMS not yet assembled by
+/// the time they came.
 pub const GSI2: Index = Index {
     name: "GSI2",
     pk: "GSI2PK",
@@ -36,12 +38,17 @@ pub const GSI3: Index = Index {
     sk: "GSI3SK",
 };
 
-/// The TTL attribute, epoch seconds, on every item that holds personal data.
+/// The TTL attribute, epoch seconds, on every item that holds personal data past retention
+/// (opt-outs carry none: they stand until lifted).
 pub const EXPIRES_AT: &str = "expires_at";
 
 /// The one value of `GSI2PK` and `GSI3PK`. A single partition per index is fine at the volume
 /// of a dental-practice gateway (well below 1000 writes/s); shard the value if that changes.
 pub const OPEN: &str = "OPEN";
+/// `GSI2PK` of replies not yet forwarded to their practice; `GSI2SK` is the reply id.
+pub const UNFORWARDED: &str = "UNFORWARDED";
+/// `GSI2PK` of reply parts not yet assembled; `GSI2SK` is when the part came.
+pub const OPEN_PARTS: &str = "PARTS";
 pub const AWAITING_REPORT: &str = "SENT";
 /// `GSI1PK` of every practice item, so `list_orgs` is a query rather than a scan.
 pub const ALL_ORGS: &str = "ORGS";
@@ -55,6 +62,8 @@ pub const SK_CARRIER_REF: &str = "CREF";
 pub const SK_REPLY_NUMBER: &str = "REPLYNUM";
 pub const SK_REPLY: &str = "REPLY";
 pub const SK_LATEST_SENT: &str = "LAST";
+/// Reply parts share their SMS's partition; the sort key is this prefix and the part's id.
+pub const SK_PART_PREFIX: &str = "PART#";
 
 pub fn org_pk(id: OrgId) -> String {
     format!("ORG#{id}")
@@ -111,9 +120,35 @@ pub fn reply_pk(carrier: &str, carrier_ref: &str) -> String {
     format!("REPLY#{carrier}#{carrier_ref}")
 }
 
+/// The partition of one long SMS's parts: what they share. Phones reuse a reference, so
+/// closed parts of an older SMS may be there too; readers skip them.
+pub fn reply_parts_pk(
+    carrier: &str,
+    from: &PhoneNumber,
+    to: &PhoneNumber,
+    reference: &str,
+) -> String {
+    format!(
+        "RPART#{carrier}#{}#{}#{reference}",
+        from.as_str(),
+        to.as_str()
+    )
+}
+
 /// `GSI1PK` of a practice's replies; `GSI1SK` is the reply id.
 pub fn org_replies(org: OrgId) -> String {
     format!("REPLIES#{org}")
+}
+
+/// The partition of a practice's opt-outs; each item's `SK` is the number (E.164), so one
+/// number is a `GetItem` and all of them one consistent `Query`.
+pub fn opt_outs_pk(org: OrgId) -> String {
+    format!("OPTOUT#{org}")
+}
+
+/// `GSI1PK` of a practice's opt-outs; `GSI1SK` is the opt-out id, so listing is newest first.
+pub fn org_opt_outs(org: OrgId) -> String {
+    format!("OPTOUTS#{org}")
 }
 
 /// The pointer to a practice's latest message handed to a carrier for one number.

@@ -9,23 +9,25 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::message::{Message, RETENTION, Transition};
-use crate::domain::org::Org;
-use crate::domain::reply::Reply;
+use crate::domain::optout::OptOut;
+use crate::domain::org::{Org, OrgChanges};
+use crate::domain::reply::{Reply, ReplyPart};
 use crate::domain::status::EXPIRY;
-use crate::domain::{KeyId, MessageId, OrgId, PhoneNumber, ReplyId, Status};
+use crate::domain::{KeyId, MessageId, OptOutId, OrgId, PhoneNumber, ReplyId, Status};
 use crate::ports::{
-    IdempotencyClaim, IdempotencyRecord, ListQuery, Page, PortError, PortResult, ReplyQuery, Store,
+    IdempotencyClaim, IdempotencyRecord, ListQuery, OptOutQuery, Page, PortError, PortResult,
+    ReplyQuery, Store,
 };
 
 use row::{
-    MESSAGE_COLUMNS, MessageRow, REPLY_COLUMNS, ReplyRow, corrupt, from_ms, key_row, ms, parse_key,
-    rfc3339,
+    MESSAGE_COLUMNS, MessageRow, OPT_OUT_COLUMNS, OptOutRow, PART_COLUMNS, PartRow, REPLY_COLUMNS,
+    ReplyRow, corrupt, from_ms, key_row, ms, number, parse_key, rfc3339,
 };
-use schema::SCHEMA;
+use schema::{FORWARDING_COLUMNS, FORWARDING_INDEX, SCHEMA};
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -42,6 +44,19 @@ impl SqliteStore {
         )
         .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
+        let has_forwarding: bool = conn
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('replies') WHERE name = 'forwarded_at'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(db)?
+            > 0;
+        if !has_forwarding {
+            conn.execute_batch(&format!("BEGIN; {FORWARDING_COLUMNS} COMMIT;"))
+                .map_err(db)?;
+        }
+        conn.execute_batch(FORWARDING_INDEX).map_err(db)?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -168,6 +183,48 @@ impl Store for SqliteStore {
                 .map_err(db)?;
             doc.map(|d| serde_json::from_str(&d).map_err(corrupt("org")))
                 .transpose()
+        })
+        .await
+    }
+
+    async fn update_org(&self, id: OrgId, changes: &OrgChanges) -> PortResult<Option<Org>> {
+        let (id, changes) = (id.to_string(), changes.clone());
+        self.run(move |c| {
+            // Immediate: the write lock is taken before the read, so another process (an admin
+            // command beside `serve`) cannot change the practice in between; the update's
+            // condition on the document read says the same.
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let old: Option<String> = tx
+                .query_row("SELECT doc FROM orgs WHERE id = ?1", [&id], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            let Some(old) = old else {
+                return Ok(None);
+            };
+            let org: Org = serde_json::from_str(&old).map_err(corrupt("org"))?;
+            let new = changes.applied_to(&org);
+            let doc = serde_json::to_string(&new).map_err(corrupt("org"))?;
+            // The unique index on the reply number refuses one another practice has.
+            let n = tx
+                .execute(
+                    "UPDATE orgs SET doc = ?2 WHERE id = ?1 AND doc = ?3",
+                    params![id, doc, old],
+                )
+                .map_err(|e| match e.sqlite_error_code() {
+                    Some(rusqlite::ErrorCode::ConstraintViolation) => {
+                        PortError::Conflict("another practice has this reply number".into())
+                    }
+                    _ => db(e),
+                })?;
+            if n != 1 {
+                return Err(PortError::Conflict(format!(
+                    "practice {id} changed while it was updated"
+                )));
+            }
+            tx.commit().map_err(db)?;
+            Ok(Some(new))
         })
         .await
     }
@@ -435,7 +492,7 @@ impl Store for SqliteStore {
             let n = c
                 .prepare_cached(&format!(
                     "INSERT INTO replies ({REPLY_COLUMNS}) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING"
                 ))
                 .map_err(db)?
                 .execute(params![
@@ -448,6 +505,7 @@ impl Store for SqliteStore {
                     r.carrier,
                     r.carrier_ref,
                     r.in_reply_to.map(|i| i.to_string()),
+                    r.forwarded_at.map(ms),
                 ])
                 .map_err(db)?;
             Ok(n == 1)
@@ -479,6 +537,165 @@ impl Store for SqliteStore {
                 .map(ReplyRow::parse)
                 .collect::<PortResult<Vec<_>>>()?;
             Ok(Page::from_overfetch(items, q.limit, |r| r.id))
+        })
+        .await
+    }
+
+    async fn unforwarded_replies(&self) -> PortResult<Vec<Reply>> {
+        self.run(|c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {REPLY_COLUMNS} FROM replies WHERE forwarded_at IS NULL ORDER BY id"
+                ))
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([], ReplyRow::read)
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            rows.into_iter().map(ReplyRow::parse).collect()
+        })
+        .await
+    }
+
+    async fn claim_forwarding(
+        &self,
+        reply: &Reply,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> PortResult<bool> {
+        let (carrier, carrier_ref) = (reply.carrier.clone(), reply.carrier_ref.clone());
+        self.run(move |c| {
+            let n = c
+                .prepare_cached(
+                    "UPDATE replies SET forward_lease_until = ?4 WHERE carrier = ?1 \
+                     AND carrier_ref = ?2 AND forwarded_at IS NULL AND forward_lease_until < ?3",
+                )
+                .map_err(db)?
+                .execute(params![carrier, carrier_ref, ms(now), ms(lease_until)])
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn release_forwarding(&self, reply: &Reply) -> PortResult<()> {
+        let (carrier, carrier_ref) = (reply.carrier.clone(), reply.carrier_ref.clone());
+        self.run(move |c| {
+            c.prepare_cached(
+                "UPDATE replies SET forward_lease_until = 0 WHERE carrier = ?1 \
+                 AND carrier_ref = ?2 AND forwarded_at IS NULL",
+            )
+            .map_err(db)?
+            .execute(params![carrier, carrier_ref])
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn mark_forwarded(&self, reply: &Reply, at: DateTime<Utc>) -> PortResult<bool> {
+        let (carrier, carrier_ref) = (reply.carrier.clone(), reply.carrier_ref.clone());
+        self.run(move |c| {
+            let n = c
+                .prepare_cached(
+                    "UPDATE replies SET forwarded_at = ?3, forward_lease_until = 0 \
+                     WHERE carrier = ?1 AND carrier_ref = ?2 AND forwarded_at IS NULL",
+                )
+                .map_err(db)?
+                .execute(params![carrier, carrier_ref, ms(at)])
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn insert_reply_part(&self, part: &ReplyPart) -> PortResult<bool> {
+        let p = part.clone();
+        self.run(move |c| {
+            let n = c
+                .prepare_cached(&format!(
+                    "INSERT INTO reply_parts ({PART_COLUMNS}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING"
+                ))
+                .map_err(db)?
+                .execute(params![
+                    p.carrier,
+                    p.carrier_ref,
+                    p.org_id.to_string(),
+                    p.from.as_str(),
+                    p.to.as_str(),
+                    p.reference,
+                    p.part,
+                    p.total,
+                    p.text,
+                    ms(p.received_at),
+                ])
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn open_reply_parts(&self, part: &ReplyPart) -> PortResult<Vec<ReplyPart>> {
+        let p = part.clone();
+        self.run(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {PART_COLUMNS} FROM reply_parts WHERE carrier = ?1 \
+                     AND from_number = ?2 AND to_number = ?3 AND reference = ?4 AND closed = 0 \
+                     ORDER BY part, received_at"
+                ))
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(
+                    params![p.carrier, p.from.as_str(), p.to.as_str(), p.reference],
+                    PartRow::read,
+                )
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            rows.into_iter().map(PartRow::parse).collect()
+        })
+        .await
+    }
+
+    async fn stale_reply_parts(&self, before: DateTime<Utc>) -> PortResult<Vec<ReplyPart>> {
+        self.run(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {PART_COLUMNS} FROM reply_parts WHERE closed = 0 AND received_at < ?1 \
+                     ORDER BY received_at"
+                ))
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([ms(before)], PartRow::read)
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            rows.into_iter().map(PartRow::parse).collect()
+        })
+        .await
+    }
+
+    async fn close_reply_parts(&self, parts: &[ReplyPart]) -> PortResult<()> {
+        let keys: Vec<(String, String)> = parts
+            .iter()
+            .map(|p| (p.carrier.clone(), p.carrier_ref.clone()))
+            .collect();
+        self.run(move |c| {
+            let tx = c.transaction().map_err(db)?;
+            {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "UPDATE reply_parts SET closed = 1 WHERE carrier = ?1 AND carrier_ref = ?2",
+                    )
+                    .map_err(db)?;
+                for (carrier, carrier_ref) in &keys {
+                    stmt.execute(params![carrier, carrier_ref]).map_err(db)?;
+                }
+            }
+            tx.commit().map_err(db)
         })
         .await
     }
@@ -585,6 +802,96 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn record_opt_out(&self, o: &OptOut) -> PortResult<bool> {
+        let o = o.clone();
+        self.run(move |c| {
+            // The first opt-out of a number stands; a repeat inserts nothing.
+            let n = c
+                .prepare_cached(&format!(
+                    "INSERT INTO opt_outs ({OPT_OUT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5) \
+                     ON CONFLICT (org_id, number) DO NOTHING"
+                ))
+                .map_err(db)?
+                .execute(params![
+                    o.id.to_string(),
+                    o.org_id.to_string(),
+                    o.number.as_str(),
+                    ms(o.since),
+                    o.source.as_str(),
+                ])
+                .map_err(conflict_or_db("opt-out id"))?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn lift_opt_out(&self, org: OrgId, number: &PhoneNumber) -> PortResult<bool> {
+        let (org, number) = (org.to_string(), number.as_str().to_owned());
+        self.run(move |c| {
+            let n = c
+                .execute(
+                    "DELETE FROM opt_outs WHERE org_id = ?1 AND number = ?2",
+                    params![org, number],
+                )
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn opted_out(&self, org: OrgId, numbers: &[PhoneNumber]) -> PortResult<Vec<PhoneNumber>> {
+        let org = org.to_string();
+        let mut asked: Vec<String> = numbers.iter().map(|n| n.as_str().to_owned()).collect();
+        asked.sort();
+        asked.dedup();
+        self.run(move |c| {
+            // One lookup on the primary key per number: a thousand take about a millisecond.
+            let mut stmt = c
+                .prepare_cached("SELECT number FROM opt_outs WHERE org_id = ?1 AND number = ?2")
+                .map_err(db)?;
+            let mut out = Vec::new();
+            for n in &asked {
+                let hit: Option<String> = stmt
+                    .query_row(params![org, n], |r| r.get(0))
+                    .optional()
+                    .map_err(db)?;
+                if let Some(hit) = hit {
+                    out.push(number(&hit)?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn list_opt_outs(
+        &self,
+        org: OrgId,
+        q: &OptOutQuery,
+    ) -> PortResult<Page<OptOut, OptOutId>> {
+        let org = org.to_string();
+        let (after, limit) = (q.after.map(|a| a.to_string()), q.limit);
+        self.run(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {OPT_OUT_COLUMNS} FROM opt_outs WHERE org_id = ?1 \
+                     AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3"
+                ))
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![org, after, (limit + 1) as i64], OptOutRow::read)
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            let items = rows
+                .into_iter()
+                .map(OptOutRow::parse)
+                .collect::<PortResult<Vec<_>>>()?;
+            Ok(Page::from_overfetch(items, limit, |o| o.id))
+        })
+        .await
+    }
+
     async fn unfinished(&self) -> PortResult<Vec<MessageId>> {
         self.run(|c| {
             let mut stmt = c
@@ -631,6 +938,11 @@ impl Store for SqliteStore {
             let replies = tx
                 .execute("DELETE FROM replies WHERE received_at < ?1", [ms(cutoff)])
                 .map_err(db)?;
+            tx.execute(
+                "DELETE FROM reply_parts WHERE received_at < ?1",
+                [ms(cutoff)],
+            )
+            .map_err(db)?;
             tx.execute(
                 "DELETE FROM idempotency_keys WHERE created_at < ?1",
                 [ms(cutoff)],

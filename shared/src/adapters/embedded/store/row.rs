@@ -7,15 +7,23 @@ use rusqlite::Row;
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::message::{HistoryEntry, Message};
-use crate::domain::reply::Reply;
-use crate::domain::{KeyId, MessageId, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId};
+use crate::domain::optout::{OptOut, Source};
+use crate::domain::reply::{Reply, ReplyPart};
+use crate::domain::{
+    KeyId, MessageId, OptOutId, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId,
+};
 use crate::ports::{PortError, PortResult};
 
 pub(super) const MESSAGE_COLUMNS: &str = "id, org_id, to_number, sender, body, reference, encoding, \
      segments, status, reason, created_at, sent_at, carrier, carrier_ref, history";
 
-pub(super) const REPLY_COLUMNS: &str =
-    "id, org_id, from_number, to_number, body, received_at, carrier, carrier_ref, in_reply_to";
+pub(super) const REPLY_COLUMNS: &str = "id, org_id, from_number, to_number, body, received_at, \
+     carrier, carrier_ref, in_reply_to, forwarded_at";
+
+pub(super) const PART_COLUMNS: &str = "carrier, carrier_ref, org_id, from_number, to_number, \
+     reference, part, total, body, received_at";
+
+pub(super) const OPT_OUT_COLUMNS: &str = "id, org_id, number, since, source";
 
 pub(super) fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -119,6 +127,7 @@ pub(super) struct ReplyRow {
     carrier: String,
     carrier_ref: String,
     in_reply_to: Option<String>,
+    forwarded_at: Option<i64>,
 }
 
 impl ReplyRow {
@@ -133,6 +142,7 @@ impl ReplyRow {
             carrier: r.get(6)?,
             carrier_ref: r.get(7)?,
             in_reply_to: r.get(8)?,
+            forwarded_at: r.get(9)?,
         })
     }
 
@@ -150,6 +160,85 @@ impl ReplyRow {
                 .in_reply_to
                 .map(|i| MessageId::parse(&i).map_err(corrupt("in_reply_to")))
                 .transpose()?,
+            forwarded_at: self.forwarded_at.map(from_ms).transpose()?,
+        })
+    }
+}
+
+/// Raw columns of a reply part row, in the order of [`PART_COLUMNS`].
+pub(super) struct PartRow {
+    carrier: String,
+    carrier_ref: String,
+    org_id: String,
+    from: String,
+    to: String,
+    reference: String,
+    part: i64,
+    total: i64,
+    body: String,
+    received_at: i64,
+}
+
+impl PartRow {
+    pub(super) fn read(r: &Row<'_>) -> rusqlite::Result<PartRow> {
+        Ok(PartRow {
+            carrier: r.get(0)?,
+            carrier_ref: r.get(1)?,
+            org_id: r.get(2)?,
+            from: r.get(3)?,
+            to: r.get(4)?,
+            reference: r.get(5)?,
+            part: r.get(6)?,
+            total: r.get(7)?,
+            body: r.get(8)?,
+            received_at: r.get(9)?,
+        })
+    }
+
+    pub(super) fn parse(self) -> PortResult<ReplyPart> {
+        Ok(ReplyPart {
+            org_id: OrgId::parse(&self.org_id).map_err(corrupt("org id"))?,
+            from: number(&self.from)?,
+            to: number(&self.to)?,
+            carrier: self.carrier,
+            carrier_ref: self.carrier_ref,
+            reference: self.reference,
+            part: u32::try_from(self.part).map_err(corrupt("part"))?,
+            total: u32::try_from(self.total).map_err(corrupt("total"))?,
+            text: self.body,
+            received_at: from_ms(self.received_at)?,
+        })
+    }
+}
+
+/// Raw columns of an opt-out row, parsed outside the row callback like [`MessageRow`].
+pub(super) struct OptOutRow {
+    id: String,
+    org_id: String,
+    number: String,
+    since: i64,
+    source: String,
+}
+
+impl OptOutRow {
+    pub(super) fn read(r: &Row<'_>) -> rusqlite::Result<OptOutRow> {
+        Ok(OptOutRow {
+            id: r.get(0)?,
+            org_id: r.get(1)?,
+            number: r.get(2)?,
+            since: r.get(3)?,
+            source: r.get(4)?,
+        })
+    }
+
+    pub(super) fn parse(self) -> PortResult<OptOut> {
+        Ok(OptOut {
+            id: OptOutId::parse(&self.id).map_err(corrupt("opt-out id"))?,
+            org_id: OrgId::parse(&self.org_id).map_err(corrupt("org id"))?,
+            number: number(&self.number)?,
+            since: from_ms(self.since)?,
+            source: Source::parse(&self.source)
+                .ok_or_else(|| PortError::Corrupt(format!("opt-out source {}", self.source)))?,
         })
     }
 }

@@ -60,7 +60,52 @@ CREATE TABLE IF NOT EXISTS replies (
     carrier TEXT NOT NULL,
     carrier_ref TEXT NOT NULL,
     in_reply_to TEXT,
+    forwarded_at INTEGER,
+    forward_lease_until INTEGER NOT NULL DEFAULT 0,
     UNIQUE (carrier, carrier_ref)
 );
 CREATE INDEX IF NOT EXISTS replies_by_org ON replies (org_id, id);
+-- The parts of long SMS, kept after assembly (closed) so that a resent part stays a duplicate.
+CREATE TABLE IF NOT EXISTS reply_parts (
+    carrier TEXT NOT NULL,
+    carrier_ref TEXT NOT NULL,
+    org_id TEXT NOT NULL,
+    from_number TEXT NOT NULL,
+    to_number TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    part INTEGER NOT NULL,
+    total INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    closed INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (carrier, carrier_ref)
+);
+CREATE INDEX IF NOT EXISTS reply_parts_open
+    ON reply_parts (carrier, from_number, to_number, reference) WHERE closed = 0;
+CREATE INDEX IF NOT EXISTS reply_parts_by_age ON reply_parts (received_at) WHERE closed = 0;
+-- A number that opted out of one practice's SMS. No text, and no time limit: the purge of
+-- data past 60 days leaves these alone.
+CREATE TABLE IF NOT EXISTS opt_outs (
+    org_id TEXT NOT NULL,
+    number TEXT NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    since INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    PRIMARY KEY (org_id, number)
+);
+CREATE INDEX IF NOT EXISTS opt_outs_by_org ON opt_outs (org_id, id);
 "#;
+
+/// What a database made before forwarding existed lacks. Its replies were never e-mailed and
+/// are not now (a DynamoDB reply of that time is not in the unforwarded index either): they
+/// count as forwarded when they were received.
+pub(super) const FORWARDING_COLUMNS: &str = "
+ALTER TABLE replies ADD COLUMN forwarded_at INTEGER;
+ALTER TABLE replies ADD COLUMN forward_lease_until INTEGER NOT NULL DEFAULT 0;
+UPDATE replies SET forwarded_at = received_at;
+";
+
+/// Replies still to be e-mailed, for the sweep; created after the columns exist.
+pub(super) const FORWARDING_INDEX: &str = "
+CREATE INDEX IF NOT EXISTS replies_unforwarded ON replies (id) WHERE forwarded_at IS NULL;
+";

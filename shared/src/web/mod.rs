@@ -1,6 +1,9 @@
 //! What every HTTP function answers with: JSON bodies, the one error shape
 //! `{"error":{"code","message","field"?}}` (docs/contract.md, "Errors"), and the answers for
 //! routes and methods that do not exist, so axum's own rejections never leave a bare body.
+//! `webhook` is what every carrier webhook does before its own work: authenticate the call.
+
+pub mod webhook;
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
