@@ -93,6 +93,10 @@ pub enum OrgError {
     NameTooLong,
     #[error("not a valid e-mail address")]
     BadEmail,
+    #[error(
+        "the part of an e-mail address before the @ must be ASCII (umlauts are fine in the domain)"
+    )]
+    NonAsciiMailbox,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,7 +153,18 @@ impl EmailAddress {
         if domain.starts_with('.') || domain.ends_with('.') {
             return Err(OrgError::BadEmail);
         }
-        Ok(EmailAddress(s.to_owned()))
+        // Mail goes out as 7-bit headers (SES's raw messages; no SMTPUTF8): an umlaut domain is
+        // stored in its ASCII (punycode) form, a non-ASCII local part cannot be written at all.
+        if !local.is_ascii() {
+            return Err(OrgError::NonAsciiMailbox);
+        }
+        let domain = idna::domain_to_ascii(domain).map_err(|_| OrgError::BadEmail)?;
+        let address = format!("{local}@{domain}");
+        // What the mail builder refuses could never be sent to: refused here, not at sending.
+        address
+            .parse::<lettre::Address>()
+            .map_err(|_| OrgError::BadEmail)?;
+        Ok(EmailAddress(address))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -171,6 +186,22 @@ impl From<EmailAddress> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_umlaut_domain_is_kept_as_punycode_and_an_umlaut_mailbox_refused() {
+        assert_eq!(
+            EmailAddress::parse("empfang@praxis-müller.de").map(|e| e.as_str().to_owned()),
+            Ok("empfang@xn--praxis-mller-klb.de".to_owned())
+        );
+        assert_eq!(
+            EmailAddress::parse("jürgen@praxis.de"),
+            Err(OrgError::NonAsciiMailbox)
+        );
+        assert_eq!(
+            EmailAddress::parse("a..b@praxis.de"),
+            Err(OrgError::BadEmail)
+        );
+    }
 
     #[test]
     fn emails_need_a_user_and_a_dotted_domain() {
