@@ -71,15 +71,31 @@ fi
 # over HTTP) beside it; the store conformance suite runs on SQLite and on DynamoDB.
 step "tests (with moto for the AWS adapters)"
 scripts/moto.sh "${runner[@]}" --workspace
-cargo build --locked --bin praxis-sms
 
+# The steps below use the `praxis-sms` the test build made (target/debug/praxis-sms): a plain
+# `cargo build --bin praxis-sms` would unify features differently (no dev-dependencies) and
+# compile the AWS SDK a second time.
 step "openapi.yaml: a valid OpenAPI 3.1 document, and a live serve answers as it says"
 tests/openapi_live.sh
+
+# docs/testing.md: every operation with generated positive and negative data, all checks, a fixed
+# seed and example count; then the document as client generators read it.
+step "openapi.yaml: schemathesis over every operation (seed 14, 40 examples each, all checks)"
+started=$SECONDS
+tests/schemathesis.sh 40
+echo "schemathesis: $((SECONDS - started)) s" >&2
+
+step "openapi.yaml: the generated Python client against a live serve, the TypeScript types type-checked"
+started=$SECONDS
+tests/generated_clients.sh
+echo "generated clients: $((SECONDS - started)) s" >&2
 
 # The same black-box suite again, every stack a `praxis-sms serve --backend aws` on its own
 # table, queue and bucket in a fresh moto (tests/e2e/helpers.rs).
 step "end-to-end suite on serve --backend aws, against moto"
-PRAXIS_E2E_BACKEND=aws scripts/moto.sh "${runner[@]}" -p praxis-infra --test e2e
+# --workspace, as the test build: `-p praxis-infra` alone unifies features differently and
+# compiles the AWS SDK a second time.
+PRAXIS_E2E_BACKEND=aws scripts/moto.sh "${runner[@]}" --workspace --test e2e
 
 step "praxis-sms aws bootstrap and admin commands on the AWS backend, against moto"
 scripts/moto.sh bash tests/aws_bootstrap.sh

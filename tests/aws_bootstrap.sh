@@ -91,4 +91,33 @@ if "$bin" key revoke --backend aws --key-id "$key_id" >/dev/null 2>&1; then
   fail "revoking the same key twice succeeded"
 fi
 
-echo "PASS: aws bootstrap, org create/list, key list/revoke on the AWS backend" >&2
+echo "==> org update --backend aws" >&2
+other=$("$bin" org create --backend aws --name "Praxis Zwei" --email zwei@example.com \
+  --reply-number "0151 12341111") || fail "org create --reply-number --backend aws"
+other_id=$(field "$other" id)
+updated=$("$bin" org update --backend aws --org "$org_id" --name "Praxis Dr. Test, Wien" \
+  --reply-email antworten@example.com --region AT --reply-number +4915112340000) ||
+  fail "org update --backend aws"
+[ "$(field "$updated" reply_email)" = antworten@example.com ] || fail "org update: $updated"
+[ "$(field "$updated" region)" = AT ] || fail "org update did not set the region: $updated"
+[ "$(field "$updated" reply_number)" = +4915112340000 ] || fail "org update: $updated"
+if "$bin" org update --backend aws --org "$other_id" --reply-number +4915112340000 >/dev/null 2>&1; then
+  fail "a second practice took a reply number another has"
+fi
+"$bin" org update --backend aws --org "$org_id" --no-reply-number >/dev/null ||
+  fail "org update --no-reply-number --backend aws"
+moved=$("$bin" org update --backend aws --org "$other_id" --reply-number +4915112340000) ||
+  fail "taking a freed reply number"
+[ "$(field "$moved" reply_number)" = +4915112340000 ] || fail "the freed number did not move: $moved"
+list=$("$bin" org list --backend aws) || fail "org list --backend aws"
+grep -q antworten@example.com <<<"$list" || fail "org list does not show the reply e-mail: $list"
+
+echo "==> opt-out list/remove --backend aws" >&2
+opt_outs=$("$bin" opt-out list --backend aws --org "$org_id") || fail "opt-out list --backend aws"
+[ "$(python3 -c 'import json, sys; print(len(json.loads(sys.argv[1])["opt_outs"]))' "$opt_outs")" = 0 ] ||
+  fail "a new practice has opt-outs: $opt_outs"
+if "$bin" opt-out remove --backend aws --org "$org_id" "0176 12345678" >/dev/null 2>&1; then
+  fail "lifting an opt-out that is not there succeeded"
+fi
+
+echo "PASS: aws bootstrap, org create/list/update, key list/revoke, opt-out list/remove on the AWS backend" >&2

@@ -6,8 +6,12 @@
 
     python3 tests/openapi_check.py --url http://127.0.0.1:3000 --key pxs_...
         additionally calls the running stack (key-check, preview, send one, send a batch of 2,
-        get, list, list replies, and a few error cases) and validates every live JSON response
-        body against the schema the spec gives for that route and status code.
+        get, list, list replies, list opt-outs, and a few error cases) and validates every live
+        JSON response body against the schema the spec gives for that route and status code;
+
+    python3 tests/openapi_check.py --url ... --key ... --opted-out +4917612349876
+        also sends and previews to that number, which opted out of the practice's SMS (422),
+        and lifts its opt-out (204, then 404).
 
 Needs only the standard library and `openapi-spec-validator` (which brings `jsonschema` and
 `referencing`):
@@ -25,6 +29,7 @@ import json
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -114,6 +119,7 @@ class Spec:
 
     def check(self, what: str, instance: Any, schema_pointer: str) -> bool:
         self.checked += 1
+        self.check_labels(what, instance)
         errors = sorted(self.validator(schema_pointer).iter_errors(instance), key=lambda e: list(e.path))
         for e in errors:
             detail = closest(e)
@@ -123,6 +129,30 @@ class Spec:
                 f"{what}: {where}: {msg} (schema {schema_pointer}, keyword {detail.validator})"
             )
         return not errors
+
+    def check_labels(self, what: str, instance: Any) -> None:
+        """Every object with a `status` and a `status_text` (a message, a history entry) must
+        carry the label the document gives that status (`x-status-text` of the Status schema):
+        the tie the response schemas leave out so that client generators make plain classes."""
+        labels = self.doc["components"]["schemas"]["Status"]["x-status-text"]
+
+        def walk(node: Any, where: str) -> None:
+            if isinstance(node, dict):
+                if "status" in node and "status_text" in node:
+                    self.checked += 1
+                    want = labels.get(node["status"])
+                    if node["status_text"] != want:
+                        self.failures.append(
+                            f"{what}: {where}: status {node['status']!r} has status_text "
+                            f"{node['status_text']!r}, the document says {want!r}"
+                        )
+                for k, v in node.items():
+                    walk(v, f"{where}[{k!r}]")
+            elif isinstance(node, list):
+                for i, v in enumerate(node):
+                    walk(v, f"{where}[{i}]")
+
+        walk(instance, "$")
 
     def validate_examples(self) -> None:
         """Every example in the spec must match the schema it illustrates."""
@@ -198,9 +228,11 @@ class Client:
 
 
 class LiveCheck:
-    def __init__(self, spec: Spec, client: Client):
+    def __init__(self, spec: Spec, client: Client, opted_out: str | None = None):
         self.spec = spec
         self.client = client
+        # A number that opted out of the practice's SMS before the checks, if any.
+        self.opted_out = opted_out
 
     def fail(self, msg: str) -> None:
         self.spec.failures.append(msg)
@@ -219,6 +251,15 @@ class LiveCheck:
         ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
         if status != expect:
             self.fail(f"{what}: expected status {expect}, got {status}: {raw[:300]!r}")
+        if status == 204:
+            documented = str(status) in self.spec.doc["paths"].get(route, {}).get(
+                (spec_method or method).lower(), {}).get("responses", {})
+            if not documented:
+                self.fail(f"{what}: status 204 is not documented")
+            if raw:
+                self.fail(f"{what}: a 204 answer has a body: {raw[:300]!r}")
+            print(f"  {'ok ' if documented and not raw and status == expect else 'BAD'} {status} {what}")
+            return None
         if not ctype.startswith("application/json"):
             self.fail(f"{what}: Content-Type is {ctype!r}, not application/json")
             return None
@@ -336,12 +377,32 @@ class LiveCheck:
         c("inbound webhook without token", "POST", "/webhooks/sim/inbound", "/webhooks/sim/inbound", 401,
           {"from": "+4917612345678", "to": "+4915112340000", "text": "Ja"}, auth=False)
 
+        opt_outs = c("list opt-outs", "GET", "/v1/opt-outs", "/v1/opt-outs?limit=10", 200)
+        c("list opt-outs, limit out of bounds", "GET", "/v1/opt-outs", "/v1/opt-outs?limit=0", 422)
+        c("list opt-outs, unknown parameter", "GET", "/v1/opt-outs", "/v1/opt-outs?since=2026-01-01T00:00:00Z", 400)
+        c("lift an opt-out that is not there", "DELETE", "/v1/opt-outs/{number}",
+          "/v1/opt-outs/%2B4917600000005", 404)
+        c("opt-outs, wrong method", "POST", "/v1/opt-outs", "/v1/opt-outs", 405, {}, spec_method="get",
+          want_headers=("Allow",))
+        if self.opted_out:
+            listed = [o.get("number") for o in (opt_outs or {}).get("opt_outs", [])]
+            if self.opted_out not in listed:
+                self.fail(f"the opted-out number is not listed: {listed}")
+            c("send to an opted-out number", "POST", "/v1/messages", "/v1/messages", 422,
+              {"to": self.opted_out, "text": REMINDER})
+            c("preview to an opted-out number", "POST", "/v1/messages/preview", "/v1/messages/preview", 422,
+              {"to": self.opted_out, "text": REMINDER})
+            encoded = urllib.parse.quote(self.opted_out, safe="")
+            c("lift the opt-out", "DELETE", "/v1/opt-outs/{number}", f"/v1/opt-outs/{encoded}", 204)
+            c("lift it again", "DELETE", "/v1/opt-outs/{number}", f"/v1/opt-outs/{encoded}", 404)
+
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--spec", type=Path, default=DEFAULT_SPEC, help="the OpenAPI file (default: openapi.yaml)")
     ap.add_argument("--url", help="base URL of a running stack, e.g. http://127.0.0.1:3000")
     ap.add_argument("--key", help="an API key of a practice on that stack")
+    ap.add_argument("--opted-out", help="a number (E.164) that opted out of that practice's SMS")
     args = ap.parse_args()
     if bool(args.url) != bool(args.key):
         ap.error("--url and --key go together")
@@ -360,7 +421,7 @@ def main() -> int:
     if args.url:
         print(f"live checks against {args.url}:")
         try:
-            LiveCheck(spec, Client(args.url, args.key)).all()
+            LiveCheck(spec, Client(args.url, args.key), args.opted_out).all()
         except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
             print(f"FAIL cannot reach {args.url}: {e}", file=sys.stderr)
             return 2

@@ -1,13 +1,14 @@
-//! Administration: creating practices, issuing and revoking their API keys. Each command
-//! prints one JSON object on stdout for scripts.
+//! Administration: creating practices and changing their settings, issuing and revoking their
+//! API keys, and their patients' opt-outs. Each command prints one JSON object on stdout for
+//! scripts.
 
 use anyhow::{Context, bail};
-use chrono::{NaiveDate, Utc};
+use chrono::{NaiveDate, SecondsFormat, Utc};
 use clap::Subcommand;
 use praxis_shared::domain::apikey::{ApiKey, ApiKeyRecord};
-use praxis_shared::domain::org::{EmailAddress, Org, OrgName, PostalAddress};
+use praxis_shared::domain::org::{EmailAddress, Org, OrgChanges, OrgName, PostalAddress};
 use praxis_shared::domain::{KeyId, OrgId, PhoneNumber, Region, SenderId};
-use praxis_shared::ports::Store;
+use praxis_shared::ports::{OptOutQuery, PortError, Store};
 use serde_json::json;
 
 use crate::Common;
@@ -19,6 +20,96 @@ pub enum OrgCommand {
     Create(OrgCreate),
     /// Lists practices.
     List {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Changes a practice's settings; prints the practice as it is now.
+    Update(OrgUpdate),
+}
+
+#[derive(clap::Args)]
+pub struct OrgUpdate {
+    #[arg(long)]
+    org: String,
+    #[arg(long)]
+    name: Option<String>,
+    /// Where invoices (and replies, unless --reply-email) are e-mailed.
+    #[arg(long)]
+    email: Option<String>,
+    /// Where patients' replies are e-mailed, if not to --email.
+    #[arg(long)]
+    reply_email: Option<String>,
+    /// Default sender ("Absender"): up to 16 digits or 11 letters/digits/spaces.
+    #[arg(long)]
+    sender: Option<String>,
+    /// Region national numbers are read in from now on (DE, AT, CH, …); --reply-number too.
+    #[arg(long)]
+    region: Option<String>,
+    /// A dedicated reply number, used as sender; no other practice may have it.
+    #[arg(long, conflicts_with = "no_reply_number")]
+    reply_number: Option<String>,
+    /// Gives the reply number up: messages go out with the sender again.
+    #[arg(long)]
+    no_reply_number: bool,
+    /// Billing address for the invoices from now on: street, then postcode and city,
+    /// separated by commas (e.g. "Hauptstraße 1, 12345 Musterstadt").
+    #[arg(long)]
+    address: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+impl OrgUpdate {
+    /// The changes asked for; national numbers in the new region if one is given, else in
+    /// the practice's.
+    fn changes(&self, org: &Org) -> anyhow::Result<OrgChanges> {
+        let region = optional(&self.region, Region::parse, "--region")?;
+        let reply_number = match (&self.reply_number, self.no_reply_number) {
+            (Some(n), _) => Some(Some(
+                PhoneNumber::parse(n, region.unwrap_or(org.region)).context("--reply-number")?,
+            )),
+            (None, true) => Some(None),
+            (None, false) => None,
+        };
+        Ok(OrgChanges {
+            name: optional(&self.name, OrgName::parse, "--name")?,
+            email: optional(&self.email, EmailAddress::parse, "--email")?,
+            reply_email: optional(&self.reply_email, EmailAddress::parse, "--reply-email")?,
+            default_sender: optional(&self.sender, SenderId::parse, "--sender")?,
+            region,
+            reply_number,
+            address: optional(&self.address, PostalAddress::parse, "--address")?,
+        })
+    }
+}
+
+/// An optional flag's value, parsed; an error names the flag.
+fn optional<T, E>(
+    raw: &Option<String>,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+    flag: &'static str,
+) -> anyhow::Result<Option<T>>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    raw.as_deref().map(parse).transpose().context(flag)
+}
+
+#[derive(Subcommand)]
+pub enum OptOutCommand {
+    /// Lists the numbers that opted out of a practice's SMS, newest first.
+    List {
+        #[arg(long)]
+        org: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Lifts a number's opt-out, so the practice may send to it again.
+    Remove {
+        #[arg(long)]
+        org: String,
+        /// The number, national (in the practice's region) or international.
+        number: String,
         #[command(flatten)]
         common: Common,
     },
@@ -92,12 +183,7 @@ impl NewOrg {
         Ok(NewOrg {
             name: OrgName::parse(&a.name).context("--name")?,
             email: EmailAddress::parse(&a.email).context("--email")?,
-            sender: a
-                .sender
-                .as_deref()
-                .map(SenderId::parse)
-                .transpose()
-                .context("--sender")?,
+            sender: optional(&a.sender, SenderId::parse, "--sender")?,
             region,
             reply_number: a
                 .reply_number
@@ -188,23 +274,90 @@ pub async fn org(cmd: OrgCommand) -> anyhow::Result<()> {
             let orgs = store.list_orgs().await?;
             print(&json!({ "practices": orgs }));
         }
+        OrgCommand::Update(a) => {
+            let store = open_store(&a.common).await?;
+            let org = existing_org(store.as_ref(), &a.org).await?;
+            let changes = a.changes(&org)?;
+            if changes.is_empty() {
+                bail!(
+                    "nothing to change: give --name, --email, --reply-email, --sender, --region, \
+                     --reply-number or --no-reply-number"
+                );
+            }
+            let updated = match store.update_org(org.id, &changes).await {
+                Ok(Some(updated)) => updated,
+                Ok(None) => bail!("there is no practice {}", org.id),
+                Err(PortError::Conflict(_)) if a.reply_number.is_some() => {
+                    bail!("another practice has this reply number; nothing was changed")
+                }
+                Err(e) => return Err(e).context("storing the practice"),
+            };
+            print(&serde_json::to_value(&updated)?);
+        }
     }
     Ok(())
 }
 
-async fn existing_org(store: &dyn Store, id: &str) -> anyhow::Result<OrgId> {
+async fn existing_org(store: &dyn Store, id: &str) -> anyhow::Result<Org> {
     let id = OrgId::parse(id).context("--org is not a practice id")?;
-    if store.get_org(id).await?.is_none() {
-        bail!("there is no practice {id}");
+    match store.get_org(id).await? {
+        Some(org) => Ok(org),
+        None => bail!("there is no practice {id}"),
     }
-    Ok(id)
+}
+
+pub async fn opt_out(cmd: OptOutCommand) -> anyhow::Result<()> {
+    match cmd {
+        OptOutCommand::List { org, common } => {
+            let store = open_store(&common).await?;
+            let org = existing_org(store.as_ref(), &org).await?;
+            let mut q = OptOutQuery {
+                after: None,
+                limit: 500,
+            };
+            let mut all = Vec::new();
+            loop {
+                let page = store.list_opt_outs(org.id, &q).await?;
+                all.extend(page.items.iter().map(|o| {
+                    json!({
+                        "number": o.number.as_str(),
+                        "opted_out_at": o.since.to_rfc3339_opts(SecondsFormat::Millis, true),
+                        "source": o.source.as_str(),
+                    })
+                }));
+                match page.next {
+                    Some(next) => q.after = Some(next),
+                    None => break,
+                }
+            }
+            print(&json!({ "org_id": org.id.to_string(), "opt_outs": all }));
+        }
+        OptOutCommand::Remove {
+            org,
+            number,
+            common,
+        } => {
+            let store = open_store(&common).await?;
+            let org = existing_org(store.as_ref(), &org).await?;
+            let number = PhoneNumber::parse(&number, org.region).context("NUMBER")?;
+            if !store.lift_opt_out(org.id, &number).await? {
+                bail!(
+                    "{} has not opted out of practice {}; nothing was changed",
+                    number.as_str(),
+                    org.id
+                );
+            }
+            print(&json!({ "org_id": org.id.to_string(), "removed": number.as_str() }));
+        }
+    }
+    Ok(())
 }
 
 pub async fn key(cmd: KeyCommand) -> anyhow::Result<()> {
     match cmd {
         KeyCommand::Create { org, common } => {
             let store = open_store(&common).await?;
-            let org = existing_org(store.as_ref(), &org).await?;
+            let org = existing_org(store.as_ref(), &org).await?.id;
             let (key, record) = issue_key(store.as_ref(), org).await?;
             print(&json!({
                 "org_id": org.to_string(),
@@ -214,7 +367,7 @@ pub async fn key(cmd: KeyCommand) -> anyhow::Result<()> {
         }
         KeyCommand::List { org, common } => {
             let store = open_store(&common).await?;
-            let org = existing_org(store.as_ref(), &org).await?;
+            let org = existing_org(store.as_ref(), &org).await?.id;
             let keys: Vec<_> = store
                 .list_api_keys(org)
                 .await?

@@ -1,6 +1,6 @@
 //! `praxis-sms`, the operator's command line: the local stack (`serve`), administration of
-//! practices and keys, and (feature `aws`) creating the AWS resources. Script output is JSON on
-//! stdout; logs go to stderr.
+//! practices, keys and opt-outs, and (feature `aws`) creating the AWS resources. Script output
+//! is JSON on stdout; logs go to stderr.
 
 mod admin;
 #[cfg(feature = "aws")]
@@ -69,6 +69,9 @@ enum Command {
     /// Monthly invoices: `invoices run --month YYYY-MM`.
     #[command(subcommand)]
     Invoices(invoices::InvoicesCommand),
+    /// Numbers that opted out of a practice's SMS: list them, or lift one.
+    #[command(subcommand)]
+    OptOut(admin::OptOutCommand),
     /// The simulated carrier: `sim inbound` sends a patient's SMS to a running stack.
     #[command(subcommand)]
     Sim(sim::SimCommand),
@@ -87,6 +90,7 @@ async fn main() -> ExitCode {
         Command::Org(cmd) => admin::org(cmd).await,
         Command::Key(cmd) => admin::key(cmd).await,
         Command::Invoices(cmd) => invoices::run(cmd).await,
+        Command::OptOut(cmd) => admin::opt_out(cmd).await,
         Command::Sim(cmd) => sim::run(cmd).await,
         #[cfg(feature = "aws")]
         Command::Aws(cmd) => aws::run(cmd).await,

@@ -10,10 +10,12 @@ use chrono::{DateTime, Utc};
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::invoice::{DailyUsage, Invoice, NewInvoice};
 use crate::domain::message::{Message, Transition};
-use crate::domain::org::Org;
+use crate::domain::optout::OptOut;
+use crate::domain::org::{Org, OrgChanges};
 use crate::domain::reply::{Reply, ReplyPart};
 use crate::domain::{
-    InvoiceId, KeyId, MessageId, Month, OrgId, PhoneNumber, Reason, ReplyId, SenderId, Status,
+    InvoiceId, KeyId, MessageId, Month, OptOutId, OrgId, PhoneNumber, Reason, ReplyId, SenderId,
+    Status,
 };
 
 /// Failures of a backend. `Conflict` is a conditional write that lost (a normal outcome under
@@ -67,6 +69,15 @@ pub struct ReplyQuery {
     pub until: Option<DateTime<Utc>>,
     /// Continue after (older than) this id.
     pub after: Option<ReplyId>,
+    pub limit: usize,
+}
+
+/// A page of a practice's opt-outs, newest first. Opt-outs do not expire, so there is no
+/// time window.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OptOutQuery {
+    /// Continue after (older than) this one.
+    pub after: Option<OptOutId>,
     pub limit: usize,
 }
 
@@ -125,6 +136,9 @@ pub trait Store: Send + Sync {
     async fn list_orgs(&self) -> PortResult<Vec<Org>>;
     /// The practice whose reply number `number` is.
     async fn find_org_by_reply_number(&self, number: &PhoneNumber) -> PortResult<Option<Org>>;
+    /// Changes a practice's settings and returns it as it is now; `None` if there is no such
+    /// practice. A reply number another practice has is `Conflict`, and then nothing changes.
+    async fn update_org(&self, id: OrgId, changes: &OrgChanges) -> PortResult<Option<Org>>;
 
     async fn put_api_key(&self, key: &ApiKeyRecord) -> PortResult<()>;
     async fn find_api_key(&self, hash: &KeyHash) -> PortResult<Option<ApiKeyRecord>>;
@@ -216,6 +230,20 @@ pub trait Store: Send + Sync {
     /// Marks parts assembled: they leave the open parts for good (a resent one stays a
     /// duplicate; a new SMS that reuses the reference starts afresh).
     async fn close_reply_parts(&self, parts: &[ReplyPart]) -> PortResult<()>;
+    /// Records that `o.number` opted out of `o.org_id`'s SMS, unless it has already (the first
+    /// opt-out stands): a conditional write. True if it is new.
+    async fn record_opt_out(&self, o: &OptOut) -> PortResult<bool>;
+    /// Lifts `number`'s opt-out of `org`'s SMS; false if there was none.
+    async fn lift_opt_out(&self, org: OrgId, number: &PhoneNumber) -> PortResult<bool>;
+    /// Which of `numbers` opted out of `org`'s SMS: each such number once, in no order. Read
+    /// consistently, so an opt-out just recorded is seen.
+    async fn opted_out(&self, org: OrgId, numbers: &[PhoneNumber]) -> PortResult<Vec<PhoneNumber>>;
+    /// A practice's opt-outs, newest first.
+    async fn list_opt_outs(
+        &self,
+        org: OrgId,
+        query: &OptOutQuery,
+    ) -> PortResult<Page<OptOut, OptOutId>>;
 
     /// A practice's usage in `month`, one entry per day with any; kept for good (not personal
     /// data, and what invoices are made from).
@@ -238,7 +266,8 @@ pub trait Store: Send + Sync {
     /// Writes `undelivered`/`expired` for messages without a final report 72 h after sending.
     async fn expire_overdue(&self, now: DateTime<Utc>) -> PortResult<usize>;
     /// Deletes personal data older than `cutoff` (what DynamoDB's TTL does on AWS); returns
-    /// how many messages and replies went (reply parts and keys go too, uncounted).
+    /// how many messages and replies went (reply parts and keys go too, uncounted). Opt-outs
+    /// stay: they do not expire.
     async fn purge_before(&self, cutoff: DateTime<Utc>) -> PortResult<usize>;
 }
 

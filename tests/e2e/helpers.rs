@@ -419,14 +419,60 @@ impl Stack {
     }
 
     /// Runs a `praxis-sms` subcommand on this stack's data (its data dir, or its table on
-    /// AWS) and returns what it printed on stdout.
-    fn run_cli(&self, args: &[&str]) -> String {
+    /// AWS) and returns its JSON output.
+    pub fn cli(&self, args: &[&str]) -> Value {
+        let out = self.run_cli(args);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "praxis-sms {args:?} failed: {}\n{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("praxis-sms {args:?} printed no JSON ({e}): {stdout}"))
+    }
+
+    /// Runs a `praxis-sms` subcommand that prints one JSON object per line.
+    pub fn cli_lines(&self, args: &[&str]) -> Vec<Value> {
+        let out = self.run_cli(args);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "praxis-sms {args:?} failed: {}\n{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("praxis-sms {args:?} printed no JSON ({e}): {l}"))
+            })
+            .collect()
+    }
+
+    /// Runs a `praxis-sms` subcommand that must fail; returns what it said on stderr.
+    pub fn cli_fails(&self, args: &[&str]) -> String {
+        let out = self.run_cli(args);
+        assert!(
+            !out.status.success(),
+            "praxis-sms {args:?} succeeded: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "a failed command printed a result: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    fn run_cli(&self, args: &[&str]) -> std::process::Output {
         let backend = if on_aws() {
             &["--backend", "aws"][..]
         } else {
             &[]
         };
-        let out = Command::new(BIN)
+        Command::new(BIN)
             .args(args)
             .arg("--data-dir")
             .arg(self.data_dir())
@@ -434,32 +480,7 @@ impl Stack {
             .envs(self.extra.env.iter().map(|(k, v)| (k, v)))
             .env("PRAXIS_SMS_LOG", "warn")
             .output()
-            .expect("run praxis-sms");
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "praxis-sms {args:?} failed: {}\n{stdout}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
-    }
-
-    /// Runs a `praxis-sms` subcommand and returns its JSON output.
-    pub fn cli(&self, args: &[&str]) -> Value {
-        let stdout = self.run_cli(args);
-        serde_json::from_str(stdout.trim())
-            .unwrap_or_else(|e| panic!("praxis-sms {args:?} printed no JSON ({e}): {stdout}"))
-    }
-
-    /// Runs a `praxis-sms` subcommand that prints one JSON object per line.
-    pub fn cli_lines(&self, args: &[&str]) -> Vec<Value> {
-        self.run_cli(args)
-            .lines()
-            .map(|l| {
-                serde_json::from_str(l)
-                    .unwrap_or_else(|e| panic!("praxis-sms {args:?} printed no JSON ({e}): {l}"))
-            })
-            .collect()
+            .expect("run praxis-sms")
     }
 
     /// `org create`; returns its JSON (with `id`, `api_key`, `api_key_id`).

@@ -9,6 +9,7 @@ mod helpers;
 mod inbound;
 mod invoices;
 mod keys;
+mod optout;
 mod recovery;
 mod reply_mail;
 mod send;

@@ -1,5 +1,5 @@
-//! The Dentport-facing HTTP API (`/v1`): key check, sending, preview, status and listing, as
-//! one axum `Router`. The same router runs behind API Gateway (`lambda_http::run`) and inside
+//! The Dentport-facing HTTP API (`/v1`): key check, sending, preview, status and listing,
+//! replies and opt-outs, as one axum `Router`. The same router runs behind API Gateway (`lambda_http::run`) and inside
 //! `praxis-sms serve`.
 
 pub mod auth;
@@ -11,7 +11,7 @@ pub mod views;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use praxis_shared::services::Services;
 use praxis_shared::web;
 
@@ -30,6 +30,8 @@ pub fn router(svc: Services) -> Router {
         .route("/v1/replies", get(routes::replies::list))
         .route("/v1/invoices", get(routes::invoices::list))
         .route("/v1/invoices/{id}/pdf", get(routes::invoices::pdf))
+        .route("/v1/opt-outs", get(routes::opt_outs::list))
+        .route("/v1/opt-outs/{number}", delete(routes::opt_outs::remove))
         .fallback(web::no_route)
         .method_not_allowed_fallback(web::wrong_method)
         .layer(from_fn_with_state(svc.clone(), auth::authenticate))

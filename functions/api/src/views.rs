@@ -1,8 +1,9 @@
-//! The response side of the contract (docs/contract.md, "Shapes"): what a message, a reply, a
-//! preview and the key check look like as JSON, built from domain values.
+//! The response side of the contract (docs/contract.md, "Shapes"): what a message, a reply, an
+//! opt-out, a preview and the key check look like as JSON, built from domain values.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use praxis_shared::domain::message::{HistoryEntry, Message};
+use praxis_shared::domain::optout::OptOut;
 use praxis_shared::domain::org::Org;
 use praxis_shared::domain::reply::Reply;
 use praxis_shared::web::Failure;
@@ -214,9 +215,35 @@ impl From<&praxis_shared::domain::invoice::Invoice> for InvoiceView {
     }
 }
 
+/// A number that opted out of the practice's SMS: since when, and how (`keyword`: the patient
+/// replied STOP; `practice`: recorded on the practice's behalf).
+#[derive(Debug, Serialize)]
+pub struct OptOutView<'a> {
+    pub number: &'a str,
+    pub opted_out_at: String,
+    pub source: &'static str,
+}
+
+impl<'a> From<&'a OptOut> for OptOutView<'a> {
+    fn from(o: &'a OptOut) -> Self {
+        OptOutView {
+            number: o.number.as_str(),
+            opted_out_at: time(o.since),
+            source: o.source.as_str(),
+        }
+    }
+}
+
 /// A practice's invoices, newest month first (one page: twelve a year).
 #[derive(Debug, Serialize)]
 pub struct InvoicePage {
     pub invoices: Vec<InvoiceView>,
+    pub next_cursor: Option<String>,
+}
+
+/// A page of opt-outs, newest first.
+#[derive(Debug, Serialize)]
+pub struct OptOutPage<'a> {
+    pub opt_outs: Vec<OptOutView<'a>>,
     pub next_cursor: Option<String>,
 }

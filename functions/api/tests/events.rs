@@ -4,7 +4,8 @@
 use axum::body::Bytes;
 use http::Response;
 use lambda_http::Request;
-use praxis_shared::domain::Region;
+use praxis_shared::domain::optout::{OptOut, Source};
+use praxis_shared::domain::{OrgId, PhoneNumber, Region};
 use praxis_shared::services::Services;
 use praxis_shared::testing::{TestBackend, call, event, practice};
 use serde_json::Value;
@@ -152,4 +153,88 @@ async fn get_and_list_events_show_only_the_practices_own_messages() {
     )
     .await;
     assert_eq!(json(&other_list)["messages"], serde_json::json!([]));
+}
+
+/// Records that `number` opted out of `org`'s SMS `minutes_ago`, as a STOP reply would.
+async fn opt_out(svc: &Services, org: OrgId, number: &str, minutes_ago: i64) {
+    let n = PhoneNumber::parse(number, Region::DE).expect("number");
+    let at = chrono::Utc::now() - chrono::Duration::minutes(minutes_ago);
+    let o = OptOut::new(org, n, at, Source::Keyword);
+    assert!(svc.store.record_opt_out(&o).await.expect("opt out"));
+}
+
+#[tokio::test]
+async fn a_retry_shows_the_message_its_first_request_stored_though_the_number_opted_out_since() {
+    let t = TestBackend::new(NOBODY);
+    let (org, key) = practice(t.svc(), "Praxis", Region::DE).await;
+    let send = || request("api/send-message.json", &[("API_KEY", key.expose())]);
+    let first = handle(t.svc(), send()).await;
+    assert_eq!(first.status(), 202);
+    opt_out(t.svc(), org.id, "+4917612345678", 0).await;
+
+    // The retry answers as the first request did; the dispatcher will not send it.
+    let retry = handle(t.svc(), send()).await;
+    assert_eq!(retry.status(), 202, "{:?}", json(&retry));
+    assert_eq!(json(&retry)["id"], json(&first)["id"]);
+    // The same message without the key is a new request, and refused.
+    let mut fresh = send();
+    fresh.headers_mut().remove("idempotency-key");
+    let refused = handle(t.svc(), fresh).await;
+    assert_eq!(refused.status(), 422);
+    assert_eq!(json(&refused)["error"]["code"], "recipient_opted_out");
+    assert_eq!(json(&refused)["error"]["field"], "to");
+}
+
+#[tokio::test]
+async fn opt_out_events_list_and_lift_only_the_practices_own() {
+    let t = TestBackend::new(NOBODY);
+    let (org, key) = practice(t.svc(), "Praxis A", Region::DE).await;
+    let (other, other_key) = practice(t.svc(), "Praxis B", Region::DE).await;
+    opt_out(t.svc(), org.id, "+4917612345678", 2).await;
+    opt_out(t.svc(), org.id, "+4917611112222", 1).await;
+    opt_out(t.svc(), other.id, "+4917699998888", 0).await;
+    let list = |key: &str, limit: &str| {
+        request(
+            "api/list-opt-outs.json",
+            &[("API_KEY", key), ("LIMIT", limit)],
+        )
+    };
+    let delete = |key: &str, number: &str| {
+        request(
+            "api/delete-opt-out.json",
+            &[("API_KEY", key), ("NUMBER", number)],
+        )
+    };
+
+    let page = handle(t.svc(), list(key.expose(), "1")).await;
+    assert_eq!(page.status(), 200);
+    let page = json(&page);
+    assert_eq!(page["opt_outs"].as_array().map(Vec::len), Some(1), "{page}");
+    assert_eq!(page["opt_outs"][0]["number"], "+4917611112222");
+    assert_eq!(page["opt_outs"][0]["source"], "keyword");
+    assert!(page["next_cursor"].is_string(), "{page}");
+
+    // Another practice's opt-out is not found, and stays.
+    let foreign = handle(t.svc(), delete(key.expose(), "+4917699998888")).await;
+    assert_eq!(foreign.status(), 404);
+    assert_eq!(json(&foreign)["error"]["code"], "not_found");
+    // API Gateway hands the path over decoded: a client's `%2B` arrives as `+`.
+    let lifted = handle(t.svc(), delete(key.expose(), "+4917612345678")).await;
+    assert_eq!(lifted.status(), 204);
+    assert!(lifted.body().is_empty());
+    let again = handle(t.svc(), delete(key.expose(), "+4917612345678")).await;
+    assert_eq!(again.status(), 404);
+    // A national number, read in the practice's region.
+    let national = handle(t.svc(), delete(key.expose(), "0176 11112222")).await;
+    assert_eq!(national.status(), 204);
+    let nothing = handle(t.svc(), delete(key.expose(), "kein-nummer")).await;
+    assert_eq!(nothing.status(), 404);
+
+    let page = json(&handle(t.svc(), list(key.expose(), "100")).await);
+    assert_eq!(page["opt_outs"], serde_json::json!([]), "{page}");
+    let theirs = json(&handle(t.svc(), list(other_key.expose(), "100")).await);
+    assert_eq!(
+        theirs["opt_outs"][0]["number"], "+4917699998888",
+        "{theirs}"
+    );
 }

@@ -1,12 +1,13 @@
 //! The dispatcher: takes a queued message id, claims the message with a conditional write (so a
-//! duplicate job never reaches the carrier twice), submits it, and records the outcome.
+//! duplicate job never reaches the carrier twice), submits it unless its recipient has opted
+//! out since it was accepted, and records the outcome.
 
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use praxis_shared::domain::MessageId;
-use praxis_shared::domain::Status;
 use praxis_shared::domain::message::{Transition, retention_cutoff};
+use praxis_shared::domain::{Reason, Status};
 use praxis_shared::ports::{OutboundSms, PortError, SubmitError};
 use praxis_shared::services::Services;
 
@@ -17,6 +18,9 @@ pub enum Outcome {
     Sent,
     /// The carrier refused it for good; it is `undelivered` with a reason.
     Refused,
+    /// Its recipient opted out of the practice's SMS after it was accepted: not sent,
+    /// `undelivered` with reason `opted_out`.
+    OptedOut,
     /// Someone else holds it, or it is past dispatch: a duplicate or late job, nothing to do.
     Skipped,
     /// The carrier kept failing transiently; the job must come back later.
@@ -44,6 +48,19 @@ pub async fn dispatch_one(svc: &Services, id: MessageId) -> Result<Outcome, Disp
     if msg.created_at < retention_cutoff(now) {
         // Personal data past retention must not go out; the purge removes it.
         return Ok(Outcome::Skipped);
+    }
+    // A point read per message: the API refused the number if it had opted out before, so
+    // this catches only a STOP that arrived while the message waited.
+    let opted_out = svc
+        .store
+        .opted_out(msg.org_id, std::slice::from_ref(&msg.to))
+        .await?;
+    if !opted_out.is_empty() {
+        let t =
+            Transition::new(id, Status::Undelivered, svc.clock.now()).with_reason(Reason::OptedOut);
+        svc.store.apply(&t).await?;
+        tracing::info!(practice = %msg.org_id, to = %msg.to.masked(), "recipient opted out; not sent");
+        return Ok(Outcome::OptedOut);
     }
     let sms = OutboundSms {
         id: msg.id,

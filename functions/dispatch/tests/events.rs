@@ -1,10 +1,13 @@
 //! The dispatcher fed with the SQS sample batch of `events/dispatch/`: the same message twice
-//! (SQS delivers at least once) and a poison record.
+//! (SQS delivers at least once) and a poison record; and a message whose recipient opted out
+//! after it was accepted.
 
 use aws_lambda_events::event::sqs::SqsEvent;
+use praxis_dispatch::Outcome;
 use praxis_shared::domain::message::{HistoryEntry, Message};
-use praxis_shared::domain::{Encoding, MessageId, PhoneNumber, Region, SenderId, Status};
-use praxis_shared::testing::{TestBackend, event, practice};
+use praxis_shared::domain::optout::{OptOut, Source};
+use praxis_shared::domain::{Encoding, MessageId, PhoneNumber, Reason, Region, SenderId, Status};
+use praxis_shared::testing::{TestBackend, event, pending_message, practice};
 
 #[tokio::test]
 async fn duplicate_records_submit_once_and_only_the_poison_record_fails() {
@@ -59,4 +62,44 @@ async fn duplicate_records_submit_once_and_only_the_poison_record_fails() {
     assert_eq!(submitted.len(), 1, "submitted once despite two records");
     let stored = t.svc().store.get_message(msg.id).await.expect("get");
     assert_eq!(stored.map(|m| m.status), Some(Status::Sent));
+}
+
+#[tokio::test]
+async fn a_message_whose_recipient_opted_out_while_it_waited_is_not_sent() {
+    let t = TestBackend::new("http://127.0.0.1:9");
+    let (org, _) = practice(t.svc(), "Praxis", Region::DE).await;
+    let waiting = pending_message(org.id, "+4917612345678");
+    let other = pending_message(org.id, "+4917611115678");
+    t.svc()
+        .store
+        .insert_messages(&[waiting.clone(), other.clone()])
+        .await
+        .expect("insert");
+    // The patient answers STOP before the dispatcher gets to the message.
+    let stop = OptOut::new(
+        org.id,
+        waiting.to.clone(),
+        chrono::Utc::now(),
+        Source::Keyword,
+    );
+    assert!(t.svc().store.record_opt_out(&stop).await.expect("opt out"));
+
+    let outcome = praxis_dispatch::dispatch_one(t.svc(), waiting.id).await;
+    assert!(matches!(outcome, Ok(Outcome::OptedOut)), "{outcome:?}");
+    let stored = t.svc().store.get_message(waiting.id).await.expect("get");
+    let stored = stored.expect("the message is kept");
+    assert_eq!(stored.status, Status::Undelivered);
+    assert_eq!(stored.reason, Some(Reason::OptedOut));
+    // The job again (SQS delivers twice) changes nothing.
+    let again = praxis_dispatch::dispatch_one(t.svc(), waiting.id).await;
+    assert!(matches!(again, Ok(Outcome::Skipped)), "{again:?}");
+
+    let outcome = praxis_dispatch::dispatch_one(t.svc(), other.id).await;
+    assert!(matches!(outcome, Ok(Outcome::Sent)), "{outcome:?}");
+    let submitted: Vec<String> = t
+        .submissions()
+        .iter()
+        .filter_map(|s| s["id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(submitted, vec![other.id.to_string()]);
 }

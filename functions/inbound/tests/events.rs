@@ -10,7 +10,7 @@ use http::Response;
 use lambda_http::Request;
 use praxis_shared::domain::message::Transition;
 use praxis_shared::domain::reply::Reply;
-use praxis_shared::domain::{MessageId, OrgId, Region, Status};
+use praxis_shared::domain::{MessageId, OrgId, PhoneNumber, Region, Status};
 use praxis_shared::ports::ReplyQuery;
 use praxis_shared::services::Services;
 use praxis_shared::testing::{
@@ -262,4 +262,54 @@ async fn delivery_reports_are_not_this_functions() {
         .parse()
         .expect("uri");
     assert_eq!(handle(t.svc(), req).await.status(), 404);
+}
+
+fn inbound_text(sms_id: &str, text: &str) -> Request {
+    let mut req = inbound(REPLY_NUMBER, sms_id, SIM_TOKEN);
+    let body = serde_json::json!({
+        "from": PATIENT,
+        "to": REPLY_NUMBER,
+        "text": text,
+        "id": sms_id,
+    });
+    *req.body_mut() = lambda_http::Body::from(body.to_string());
+    req
+}
+
+async fn opted_out(t: &TestBackend, org: OrgId) -> bool {
+    let patient = PhoneNumber::parse(PATIENT, Region::DE).expect("number");
+    !t.svc()
+        .store
+        .opted_out(org, &[patient])
+        .await
+        .expect("opted out")
+        .is_empty()
+}
+
+#[tokio::test]
+async fn a_stop_reply_opts_the_number_out_is_emailed_as_such_and_start_opts_it_back_in() {
+    let t = TestBackend::new("http://127.0.0.1:9");
+    let (org, _) = practice_that_wrote(&t).await;
+    let (other, _) =
+        practice_with_reply_number(t.svc(), "Andere", Region::DE, Some("+4915112341111")).await;
+    for _ in 0..2 {
+        // The second post is the carrier resending its webhook: applied again, harmlessly.
+        let res = handle(t.svc(), inbound_text("in-stop", " Stopp! ")).await;
+        assert_eq!(res.status(), 200);
+    }
+    assert!(opted_out(&t, org).await);
+    assert!(!opted_out(&t, other.id).await);
+    // Still a reply like any other, e-mailed once, saying what it did.
+    let mails = emails(&t);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].contains("abgemeldet"), "{}", mails[0]);
+
+    let res = handle(t.svc(), inbound_text("in-chat", "STOP bitte morgen")).await;
+    assert_eq!(res.status(), 200);
+    assert!(opted_out(&t, org).await, "a sentence is no keyword");
+    let res = handle(t.svc(), inbound_text("in-start", "start")).await;
+    assert_eq!(res.status(), 200);
+    assert!(!opted_out(&t, org).await);
+    assert_eq!(replies_of(&t, org).await.len(), 3);
+    assert_eq!(emails(&t).len(), 3);
 }

@@ -1,6 +1,6 @@
 //! The rules of the product, free of any I/O: numbers, senders, texts and their parts, the
-//! status machine, messages and replies, practices, API keys and ids, money and monthly
-//! invoices. Every value here is parsed once and trusted afterwards.
+//! status machine, messages, replies and opt-outs, practices, API keys and ids, money and
+//! monthly invoices. Every value here is parsed once and trusted afterwards.
 
 pub mod apikey;
 pub mod ids;
@@ -8,6 +8,7 @@ pub mod invoice;
 pub mod message;
 pub mod money;
 pub mod month;
+pub mod optout;
 pub mod org;
 pub mod phone;
 pub mod reply;
@@ -15,7 +16,7 @@ pub mod sender;
 pub mod status;
 pub mod text;
 
-pub use ids::{InvalidId, InvoiceId, KeyId, MessageId, OrgId, ReplyId};
+pub use ids::{InvalidId, InvoiceId, KeyId, MessageId, OptOutId, OrgId, ReplyId};
 pub use money::Cents;
 pub use month::Month;
 pub use phone::{PhoneError, PhoneNumber, Region};

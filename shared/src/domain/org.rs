@@ -45,6 +45,54 @@ impl Org {
     }
 }
 
+/// A change of a practice's settings: each `Some` replaces that setting, `None` keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrgChanges {
+    pub name: Option<OrgName>,
+    pub email: Option<EmailAddress>,
+    pub reply_email: Option<EmailAddress>,
+    pub default_sender: Option<SenderId>,
+    /// How national numbers are read from now on; numbers stored already stay as they are.
+    pub region: Option<Region>,
+    /// `Some(None)` removes the reply number, `Some(Some(n))` sets it.
+    pub reply_number: Option<Option<PhoneNumber>>,
+    /// The billing address invoices are made out to from now on (stored invoices keep theirs).
+    pub address: Option<PostalAddress>,
+}
+
+impl OrgChanges {
+    pub fn is_empty(&self) -> bool {
+        *self == OrgChanges::default()
+    }
+
+    /// `org` with these changes made.
+    pub fn applied_to(&self, org: &Org) -> Org {
+        let mut out = org.clone();
+        if let Some(v) = &self.name {
+            out.name = v.clone();
+        }
+        if let Some(v) = &self.email {
+            out.email = v.clone();
+        }
+        if let Some(v) = &self.reply_email {
+            out.reply_email = Some(v.clone());
+        }
+        if let Some(v) = &self.default_sender {
+            out.default_sender = Some(v.clone());
+        }
+        if let Some(v) = self.region {
+            out.region = v;
+        }
+        if let Some(v) = &self.reply_number {
+            out.reply_number = v.clone();
+        }
+        if let Some(v) = &self.address {
+            out.address = Some(v.clone());
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OrgError {
     #[error("the practice name must not be empty")]
@@ -53,6 +101,10 @@ pub enum OrgError {
     NameTooLong,
     #[error("not a valid e-mail address")]
     BadEmail,
+    #[error(
+        "the part of an e-mail address before the @ must be ASCII (umlauts are fine in the domain)"
+    )]
+    NonAsciiMailbox,
     #[error(
         "an address is street lines and a last line with postcode and city, separated by commas or line breaks, e.g. \"Hauptstraße 1, 12345 Musterstadt\""
     )]
@@ -159,7 +211,18 @@ impl EmailAddress {
         if domain.starts_with('.') || domain.ends_with('.') {
             return Err(OrgError::BadEmail);
         }
-        Ok(EmailAddress(s.to_owned()))
+        // Mail goes out as 7-bit headers (SES's raw messages; no SMTPUTF8): an umlaut domain is
+        // stored in its ASCII (punycode) form, a non-ASCII local part cannot be written at all.
+        if !local.is_ascii() {
+            return Err(OrgError::NonAsciiMailbox);
+        }
+        let domain = idna::domain_to_ascii(domain).map_err(|_| OrgError::BadEmail)?;
+        let address = format!("{local}@{domain}");
+        // What the mail builder refuses could never be sent to: refused here, not at sending.
+        address
+            .parse::<lettre::Address>()
+            .map_err(|_| OrgError::BadEmail)?;
+        Ok(EmailAddress(address))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -181,6 +244,22 @@ impl From<EmailAddress> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_umlaut_domain_is_kept_as_punycode_and_an_umlaut_mailbox_refused() {
+        assert_eq!(
+            EmailAddress::parse("empfang@praxis-müller.de").map(|e| e.as_str().to_owned()),
+            Ok("empfang@xn--praxis-mller-klb.de".to_owned())
+        );
+        assert_eq!(
+            EmailAddress::parse("jürgen@praxis.de"),
+            Err(OrgError::NonAsciiMailbox)
+        );
+        assert_eq!(
+            EmailAddress::parse("a..b@praxis.de"),
+            Err(OrgError::BadEmail)
+        );
+    }
 
     #[test]
     fn emails_need_a_user_and_a_dotted_domain() {

@@ -7,14 +7,16 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use praxis_shared::domain::apikey::{ApiKey, ApiKeyRecord};
 use praxis_shared::domain::invoice::{BillingConfig, DailyUsage, InvoiceNumber, NewInvoice};
 use praxis_shared::domain::message::{Message, Transition};
-use praxis_shared::domain::org::{EmailAddress, Org, OrgName};
+use praxis_shared::domain::optout::{OptOut, Source};
+use praxis_shared::domain::org::{EmailAddress, Org, OrgChanges, OrgName, PostalAddress};
 use praxis_shared::domain::reply::{Reply, ReplyPart};
 use praxis_shared::domain::{
     KeyId, MessageId, MessageText, Month, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId,
     Status,
 };
 use praxis_shared::ports::{
-    IdempotencyClaim, IdempotencyRecord, InvoiceCreated, ListQuery, PortError, ReplyQuery, Store,
+    IdempotencyClaim, IdempotencyRecord, InvoiceCreated, ListQuery, OptOutQuery, PortError,
+    ReplyQuery, Store,
 };
 
 pub fn t0() -> DateTime<Utc> {
@@ -1193,6 +1195,302 @@ pub async fn writes_to_an_unknown_invoice_change_nothing(store: &dyn Store) {
     assert_eq!(store.get_invoice(id).await.expect("get"), None);
 }
 
+/// The `i`th of a run of German mobile numbers.
+fn patient(i: usize) -> PhoneNumber {
+    number(&format!("+49176100{i:05}"))
+}
+
+async fn all_opt_outs(store: &dyn Store, org: OrgId, limit: usize) -> Vec<OptOut> {
+    let mut q = OptOutQuery { after: None, limit };
+    let mut seen = Vec::new();
+    loop {
+        let page = store.list_opt_outs(org, &q).await.expect("list opt-outs");
+        assert!(page.items.len() <= limit);
+        seen.extend(page.items);
+        match page.next {
+            Some(c) => q.after = Some(c),
+            None => return seen,
+        }
+    }
+}
+
+async fn opted_out(store: &dyn Store, org: OrgId, numbers: &[PhoneNumber]) -> Vec<PhoneNumber> {
+    let mut got = store.opted_out(org, numbers).await.expect("opted out");
+    got.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    got
+}
+
+pub async fn a_number_opts_out_once_and_is_lifted_once(store: &dyn Store) {
+    let o = org("Praxis Stop");
+    let (n, other) = (patient(1), patient(2));
+    let first = OptOut::new(o.id, n.clone(), t0(), Source::Keyword);
+    assert!(store.record_opt_out(&first).await.expect("opt out"));
+    // The patient writes STOP again (or the carrier resends it): the first opt-out stands.
+    let again = OptOut::new(o.id, n.clone(), t0() + Duration::hours(1), Source::Keyword);
+    assert!(!store.record_opt_out(&again).await.expect("again"));
+    assert_eq!(all_opt_outs(store, o.id, 10).await, vec![first.clone()]);
+    assert_eq!(
+        opted_out(store, o.id, &[other.clone(), n.clone()]).await,
+        vec![n.clone()]
+    );
+
+    assert!(store.lift_opt_out(o.id, &n).await.expect("lift"));
+    assert!(!store.lift_opt_out(o.id, &n).await.expect("lift again"));
+    assert!(!store.lift_opt_out(o.id, &other).await.expect("never out"));
+    assert!(
+        opted_out(store, o.id, std::slice::from_ref(&n))
+            .await
+            .is_empty()
+    );
+    assert!(all_opt_outs(store, o.id, 10).await.is_empty());
+
+    // Out again later: a new opt-out with its own time.
+    let later = OptOut::new(o.id, n.clone(), t0() + Duration::days(2), Source::Practice);
+    assert!(store.record_opt_out(&later).await.expect("out again"));
+    assert_eq!(all_opt_outs(store, o.id, 10).await, vec![later]);
+}
+
+pub async fn an_opt_out_is_for_one_practice_only(store: &dyn Store) {
+    let (a, b) = (org("Praxis A"), org("Praxis B"));
+    let n = patient(3);
+    assert!(
+        store
+            .record_opt_out(&OptOut::new(a.id, n.clone(), t0(), Source::Keyword))
+            .await
+            .expect("opt out")
+    );
+    assert!(
+        opted_out(store, b.id, std::slice::from_ref(&n))
+            .await
+            .is_empty()
+    );
+    assert!(all_opt_outs(store, b.id, 10).await.is_empty());
+    // Another practice cannot lift it.
+    assert!(!store.lift_opt_out(b.id, &n).await.expect("lift"));
+    assert_eq!(
+        opted_out(store, a.id, std::slice::from_ref(&n)).await,
+        vec![n.clone()]
+    );
+    // Opting out of the second practice is a second opt-out, not a repeat of the first.
+    assert!(
+        store
+            .record_opt_out(&OptOut::new(b.id, n.clone(), t0(), Source::Keyword))
+            .await
+            .expect("opt out of b")
+    );
+    assert_eq!(opted_out(store, b.id, &[n]).await.len(), 1);
+}
+
+pub async fn opt_outs_are_listed_newest_first_paginated(store: &dyn Store) {
+    let (a, b) = (org("Praxis A"), org("Praxis B"));
+    let mut expected = Vec::new();
+    for i in 0..7 {
+        let o = OptOut::new(
+            a.id,
+            patient(10 + i),
+            t0() + Duration::minutes(i as i64),
+            Source::Keyword,
+        );
+        assert!(store.record_opt_out(&o).await.expect("opt out"));
+        expected.push(o);
+    }
+    store
+        .record_opt_out(&OptOut::new(b.id, patient(10), t0(), Source::Keyword))
+        .await
+        .expect("opt out of b");
+    expected.reverse();
+    assert_eq!(all_opt_outs(store, a.id, 3).await, expected);
+    assert_eq!(all_opt_outs(store, a.id, 7).await, expected);
+    assert_eq!(all_opt_outs(store, b.id, 100).await.len(), 1);
+}
+
+pub async fn opted_out_picks_the_opted_out_numbers_of_a_whole_batch(store: &dyn Store) {
+    let o = org("Praxis Batch");
+    let other = org("Praxis Andere");
+    // More numbers than DynamoDB reads by key at once, some given twice.
+    let numbers: Vec<PhoneNumber> = (0..1000).map(|i| patient(100 + i % 400)).collect();
+    let mut expected = Vec::new();
+    for i in (0..400).step_by(9) {
+        let n = patient(100 + i);
+        let opt = OptOut::new(o.id, n.clone(), t0(), Source::Keyword);
+        assert!(store.record_opt_out(&opt).await.expect("opt out"));
+        expected.push(n);
+    }
+    // Opted out, but not asked about; and opted out of another practice only.
+    store
+        .record_opt_out(&OptOut::new(o.id, patient(9999), t0(), Source::Keyword))
+        .await
+        .expect("opt out");
+    store
+        .record_opt_out(&OptOut::new(other.id, patient(101), t0(), Source::Keyword))
+        .await
+        .expect("opt out of the other practice");
+    expected.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    assert_eq!(opted_out(store, o.id, &numbers).await, expected);
+    // A few numbers at once, and one.
+    assert_eq!(
+        opted_out(store, o.id, &[patient(100), patient(101), patient(109)]).await,
+        vec![patient(100), patient(109)]
+    );
+    assert_eq!(
+        opted_out(store, o.id, &[patient(101)]).await,
+        Vec::<PhoneNumber>::new()
+    );
+    assert!(opted_out(store, o.id, &[]).await.is_empty());
+}
+
+pub async fn opt_outs_do_not_expire_with_the_60_day_data(store: &dyn Store) {
+    let o = org("Praxis Dauerhaft");
+    let long_ago = t0() - Duration::days(400);
+    let opt = OptOut::new(o.id, patient(5), long_ago, Source::Keyword);
+    assert!(store.record_opt_out(&opt).await.expect("opt out"));
+    store
+        .purge_before(t0() - Duration::days(60))
+        .await
+        .expect("purge");
+    assert_eq!(all_opt_outs(store, o.id, 10).await, vec![opt]);
+    assert_eq!(
+        opted_out(store, o.id, &[patient(5)]).await,
+        vec![patient(5)]
+    );
+}
+
+pub async fn updating_a_practice_changes_only_what_is_given(store: &dyn Store) {
+    let mut o = org("Praxis Alt");
+    o.reply_number = Some(number("+4915112340001"));
+    store.create_org(&o).await.expect("create");
+    let changes = OrgChanges {
+        name: Some(OrgName::parse("Praxis Neu").expect("name")),
+        reply_email: Some(EmailAddress::parse("antworten@example.de").expect("email")),
+        region: Some(Region::parse("AT").expect("AT")),
+        address: Some(PostalAddress::parse("Ringstraße 1, 1010 Wien").expect("address")),
+        ..OrgChanges::default()
+    };
+    let updated = store
+        .update_org(o.id, &changes)
+        .await
+        .expect("update")
+        .expect("the practice exists");
+    let mut expected = o.clone();
+    expected.name = OrgName::parse("Praxis Neu").expect("name");
+    expected.reply_email = Some(EmailAddress::parse("antworten@example.de").expect("email"));
+    expected.region = Region::parse("AT").expect("AT");
+    expected.address = Some(PostalAddress::parse("Ringstraße 1, 1010 Wien").expect("address"));
+    assert_eq!(updated, expected);
+    assert_eq!(
+        store.get_org(o.id).await.expect("get"),
+        Some(expected.clone())
+    );
+    assert_eq!(updated.reply_address().as_str(), "antworten@example.de");
+    // The reply number was not touched, so it still leads to the practice.
+    assert_eq!(
+        store
+            .find_org_by_reply_number(&number("+4915112340001"))
+            .await
+            .expect("find"),
+        Some(expected.clone())
+    );
+    let sender = OrgChanges {
+        email: Some(EmailAddress::parse("neu@example.de").expect("email")),
+        default_sender: Some(SenderId::parse("PraxisNeu").expect("sender")),
+        ..OrgChanges::default()
+    };
+    let updated = store
+        .update_org(o.id, &sender)
+        .await
+        .expect("update")
+        .expect("exists");
+    assert_eq!(updated.email.as_str(), "neu@example.de");
+    assert_eq!(
+        updated.default_sender.as_ref().map(|s| s.as_str()),
+        Some("PraxisNeu")
+    );
+    assert_eq!(updated.name, expected.name);
+    assert_eq!(
+        store
+            .update_org(OrgId::new(t0()), &changes)
+            .await
+            .expect("update of nobody"),
+        None
+    );
+    assert_eq!(store.get_org(o.id).await.expect("get"), Some(updated));
+}
+
+pub async fn a_reply_number_moves_between_practices_and_stays_unique(store: &dyn Store) {
+    let (r1, r2, r3) = (
+        number("+4915112340011"),
+        number("+4915112340022"),
+        number("+4915112340033"),
+    );
+    let mut a = org("Praxis A");
+    a.reply_number = Some(r1.clone());
+    let mut b = org("Praxis B");
+    b.reply_number = Some(r2.clone());
+    store.create_org(&a).await.expect("create a");
+    store.create_org(&b).await.expect("create b");
+    let to = |n: Option<&PhoneNumber>| OrgChanges {
+        reply_number: Some(n.cloned()),
+        name: Some(OrgName::parse("Umbenannt").expect("name")),
+        ..OrgChanges::default()
+    };
+    let found = |n: PhoneNumber| async move {
+        store
+            .find_org_by_reply_number(&n)
+            .await
+            .expect("find")
+            .map(|o| o.id)
+    };
+
+    // A's number is taken: B stays as it was, its own number still leads to it.
+    assert!(matches!(
+        store.update_org(b.id, &to(Some(&r1))).await,
+        Err(PortError::Conflict(_))
+    ));
+    assert_eq!(store.get_org(b.id).await.expect("get"), Some(b.clone()));
+    assert_eq!(found(r1.clone()).await, Some(a.id));
+    assert_eq!(found(r2.clone()).await, Some(b.id));
+
+    // A moves to a new number: the old one is free, the new one leads to A.
+    let moved = store
+        .update_org(a.id, &to(Some(&r3)))
+        .await
+        .expect("move")
+        .expect("exists");
+    assert_eq!(moved.reply_number, Some(r3.clone()));
+    assert_eq!(found(r1.clone()).await, None);
+    assert_eq!(found(r3.clone()).await, Some(a.id));
+    // Now B may take A's old number, and gives up its own.
+    store
+        .update_org(b.id, &to(Some(&r1)))
+        .await
+        .expect("take the freed number")
+        .expect("exists");
+    assert_eq!(found(r1.clone()).await, Some(b.id));
+    assert_eq!(found(r2.clone()).await, None);
+    // Setting the number a practice has already changes nothing about it.
+    store
+        .update_org(b.id, &to(Some(&r1)))
+        .await
+        .expect("same number")
+        .expect("exists");
+    assert_eq!(found(r1.clone()).await, Some(b.id));
+    // A gives its number up: nothing leads to it any more, and anyone may take it.
+    let removed = store
+        .update_org(a.id, &to(None))
+        .await
+        .expect("remove")
+        .expect("exists");
+    assert_eq!(removed.reply_number, None);
+    assert_eq!(found(r3.clone()).await, None);
+    let mut c = org("Praxis C");
+    c.reply_number = Some(r3.clone());
+    store
+        .create_org(&c)
+        .await
+        .expect("create c with the freed number");
+    assert_eq!(found(r3).await, Some(c.id));
+}
+
 /// Instantiates every conformance test for one backend. `$make` is an async expression that
 /// yields a fresh store (boxed as `Box<dyn Store>`), evaluated inside each test.
 #[macro_export]
@@ -1232,6 +1530,13 @@ macro_rules! conformance_suite {
             invoices_are_numbered_in_order_once_per_practice_and_month,
             concurrent_invoice_runs_store_each_invoice_once_without_gaps,
             writes_to_an_unknown_invoice_change_nothing,
+            a_number_opts_out_once_and_is_lifted_once,
+            an_opt_out_is_for_one_practice_only,
+            opt_outs_are_listed_newest_first_paginated,
+            opted_out_picks_the_opted_out_numbers_of_a_whole_batch,
+            opt_outs_do_not_expire_with_the_60_day_data,
+            updating_a_practice_changes_only_what_is_given,
+            a_reply_number_moves_between_practices_and_stays_unique,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

@@ -1,7 +1,7 @@
 //! `POST /v1/messages` (one or a batch, idempotent with `Idempotency-Key`),
 //! `GET /v1/messages/{id}` and `GET /v1/messages` (the last 60 days, newest first).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::Practice;
 use crate::error::ApiError;
-use crate::request::{self, JsonBody, ListParams, NewMessage, SendBody};
+use crate::request::{self, JsonBody, ListParams, NewMessage};
 use crate::views::{Batch, Item, MessagePage, MessageView};
 
 fn new_record(org: &Org, id: MessageId, m: NewMessage, at: DateTime<Utc>) -> Message {
@@ -28,6 +28,10 @@ fn new_record(org: &Org, id: MessageId, m: NewMessage, at: DateTime<Utc>) -> Mes
 /// With an `Idempotency-Key`, message ids derive from the key, so a retry rewrites the same
 /// messages (a no-op) and re-enqueues the ones still pending: a request that failed half-way is
 /// completed by its retry, and nothing is ever sent twice.
+///
+/// A message to a number that opted out of the practice's SMS is refused and not stored. A
+/// retry answers a message its first request stored as it is now, even if its number has
+/// opted out since (the dispatcher does not send it then); only the rest are checked again.
 pub async fn send(
     State(svc): State<Services>,
     Practice(org): Practice,
@@ -35,21 +39,8 @@ pub async fn send(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let idem = request::idempotency_key(&headers)?;
-    let (single, items): (bool, Vec<Result<NewMessage, ApiError>>) =
-        match request::parse_send(&body, svc.settings.max_batch)? {
-            // A single message that fails is a failed request, not an item of a batch.
-            SendBody::One(m) => (true, vec![Ok(request::new_message(&org, &m)?)]),
-            SendBody::Batch(items) => (
-                false,
-                items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        item.and_then(|m| request::new_message(&org, &m).map_err(|e| e.in_item(i)))
-                    })
-                    .collect(),
-            ),
-        };
+    let mut checked = request::check_send(&org, &body, svc.settings.max_batch)?;
+    let single = checked.single;
 
     let now = svc.clock.now();
     let (created_at, replay) = match &idem {
@@ -70,16 +61,34 @@ pub async fn send(
             }
         }
     };
+    let ids: Vec<MessageId> = (0..checked.items.len())
+        .map(|i| match &idem {
+            Some(key) => MessageId::derived(org.id, key, i, created_at),
+            None => MessageId::new(created_at),
+        })
+        .collect();
 
-    let mut slots: Vec<Result<MessageId, ApiError>> = Vec::with_capacity(items.len());
+    let stored_before: HashSet<MessageId> = if replay {
+        let asked: Vec<MessageId> = ids
+            .iter()
+            .zip(&checked.items)
+            .filter(|(_, item)| item.is_ok())
+            .map(|(id, _)| *id)
+            .collect();
+        let found = svc.store.get_messages(&asked).await?;
+        found.iter().map(|m| m.id).collect()
+    } else {
+        HashSet::new()
+    };
+    let fresh = |i: usize| !stored_before.contains(&ids[i]);
+    let opted_out = request::opted_out(&svc, &org, &checked.recipients(fresh)).await?;
+    checked.refuse_opted_out(&opted_out, fresh)?;
+
+    let mut slots: Vec<Result<MessageId, ApiError>> = Vec::with_capacity(ids.len());
     let mut records = Vec::new();
-    for (i, item) in items.into_iter().enumerate() {
+    for (id, item) in ids.into_iter().zip(checked.items) {
         match item {
             Ok(m) => {
-                let id = match &idem {
-                    Some(key) => MessageId::derived(org.id, key, i, created_at),
-                    None => MessageId::new(created_at),
-                };
                 records.push(new_record(&org, id, m, created_at));
                 slots.push(Ok(id));
             }
@@ -109,6 +118,7 @@ pub async fn send(
         practice = %org.id,
         accepted = accepted.len(),
         rejected = slots.iter().filter(|s| s.is_err()).count(),
+        opted_out = opted_out.len(),
         replay,
         "messages accepted"
     );

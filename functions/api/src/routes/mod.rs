@@ -3,5 +3,6 @@
 pub mod invoices;
 pub mod key_check;
 pub mod messages;
+pub mod opt_outs;
 pub mod preview;
 pub mod replies;

@@ -8,41 +8,40 @@ use praxis_shared::web;
 
 use crate::auth::Practice;
 use crate::error::ApiError;
-use crate::request::{self, JsonBody, SendBody};
+use crate::request::{self, JsonBody};
 use crate::views::{Batch, Item, PreviewView};
 
+/// A message to a number that opted out of the practice's SMS gets the error sending it would.
 pub async fn preview(
     State(svc): State<Services>,
     Practice(org): Practice,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    match request::parse_send(&body, svc.settings.max_batch)? {
-        SendBody::One(m) => {
-            let m = request::new_message(&org, &m)?;
-            Ok(web::json(StatusCode::OK, &PreviewView::from(&m)))
-        }
-        SendBody::Batch(items) => {
-            let checked: Vec<Result<_, ApiError>> = items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    item.and_then(|m| request::new_message(&org, &m).map_err(|e| e.in_item(i)))
-                })
-                .collect();
-            let messages = checked
-                .iter()
-                .map(|c| match c {
-                    Ok(m) => Item::Ok(PreviewView::from(m)),
-                    Err(e) => Item::Failed(e.body()),
-                })
-                .collect();
-            Ok(web::json(
-                StatusCode::OK,
-                &Batch {
-                    messages,
-                    error: None,
-                },
-            ))
-        }
+    let mut checked = request::check_send(&org, &body, svc.settings.max_batch)?;
+    let opted_out = request::opted_out(&svc, &org, &checked.recipients(|_| true)).await?;
+    checked.refuse_opted_out(&opted_out, |_| true)?;
+    if checked.single {
+        // A single message that fails has failed the request above.
+        let m = checked
+            .items
+            .into_iter()
+            .next()
+            .ok_or(ApiError::NotFound("message"))??;
+        return Ok(web::json(StatusCode::OK, &PreviewView::from(&m)));
     }
+    let messages = checked
+        .items
+        .iter()
+        .map(|c| match c {
+            Ok(m) => Item::Ok(PreviewView::from(m)),
+            Err(e) => Item::Failed(e.body()),
+        })
+        .collect();
+    Ok(web::json(
+        StatusCode::OK,
+        &Batch {
+            messages,
+            error: None,
+        },
+    ))
 }

@@ -1,12 +1,14 @@
-//! DynamoDB expressions: placeholders for attribute names and values, and the one update that
-//! writes every status move, conditional on the statuses it may come from.
+//! DynamoDB expressions: placeholders for attribute names and values, the one update that
+//! writes every status move, conditional on the statuses it may come from, and the update of a
+//! practice's settings.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::domain::Status;
 use crate::domain::message::Transition;
+use crate::domain::org::OrgChanges;
+use crate::domain::{PhoneNumber, Status};
 
 use super::item::{history_entry, s};
 use super::keys::{self, stamp};
@@ -124,6 +126,70 @@ pub(super) fn transition_update(t: &Transition, from: &[Status]) -> UpdateSpec {
     }
     UpdateSpec {
         update: format!("SET {} REMOVE {}", set.join(", "), remove.join(", ")),
+        condition,
+        expr: e,
+    }
+}
+
+/// The write of a practice's changed settings: each given setting set (or, for the reply
+/// number, removed), conditional on the practice existing. When the reply number changes,
+/// `reply_number_was` is the one read, and the write holds only while the practice still has
+/// it: the pointer items written in the same transaction rely on that.
+pub(super) fn org_update(
+    c: &OrgChanges,
+    reply_number_was: Option<Option<&PhoneNumber>>,
+) -> UpdateSpec {
+    let mut e = Expr::default();
+    let (mut set, mut remove) = (Vec::new(), Vec::new());
+    // Stored as the org item stores it (item::org_item): the address as JSON.
+    let address = c
+        .address
+        .as_ref()
+        .and_then(|a| serde_json::to_string(a).ok());
+    let fields: [(&str, Option<Option<&str>>); 7] = [
+        ("name", c.name.as_ref().map(|v| Some(v.as_str()))),
+        ("email", c.email.as_ref().map(|v| Some(v.as_str()))),
+        (
+            "reply_email",
+            c.reply_email.as_ref().map(|v| Some(v.as_str())),
+        ),
+        (
+            "default_sender",
+            c.default_sender.as_ref().map(|v| Some(v.as_str())),
+        ),
+        ("region", c.region.as_ref().map(|v| Some(v.as_str()))),
+        (
+            "reply_number",
+            c.reply_number
+                .as_ref()
+                .map(|v| v.as_ref().map(|n| n.as_str())),
+        ),
+        ("address", address.as_deref().map(Some)),
+    ];
+    for (name, change) in fields {
+        match change {
+            None => {}
+            Some(Some(v)) => set.push(format!("{} = {}", e.name(name), e.value(s(v)))),
+            Some(None) => remove.push(e.name(name)),
+        }
+    }
+    let mut condition = format!("attribute_exists({})", e.name(keys::PK));
+    if let Some(was) = reply_number_was {
+        let number = e.name("reply_number");
+        condition.push_str(&match was {
+            Some(n) => format!(" AND {number} = {}", e.value(s(n.as_str()))),
+            None => format!(" AND attribute_not_exists({number})"),
+        });
+    }
+    let mut update = Vec::new();
+    if !set.is_empty() {
+        update.push(format!("SET {}", set.join(", ")));
+    }
+    if !remove.is_empty() {
+        update.push(format!("REMOVE {}", remove.join(", ")));
+    }
+    UpdateSpec {
+        update: update.join(" "),
         condition,
         expr: e,
     }

@@ -9,11 +9,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::invoice::{DailyUsage, Invoice, InvoiceDoc, InvoiceNumber};
 use crate::domain::message::{HistoryEntry, Message};
+use crate::domain::optout::{OptOut, Source};
 use crate::domain::org::{EmailAddress, Org, OrgName, PostalAddress};
 use crate::domain::reply::{Reply, ReplyPart};
 use crate::domain::{
-    Encoding, InvoiceId, KeyId, MessageId, Month, OrgId, PhoneNumber, Reason, Region, ReplyId,
-    SenderId, Status,
+    Encoding, InvoiceId, KeyId, MessageId, Month, OptOutId, OrgId, PhoneNumber, Reason, Region,
+    ReplyId, SenderId, Status,
 };
 use crate::ports::{IdempotencyRecord, PortError, PortResult};
 
@@ -218,6 +219,20 @@ pub fn reply_item(r: &Reply) -> Item {
         .str("carrier_ref", &r.carrier_ref)
         .opt_str("in_reply_to", r.in_reply_to.map(|i| i.to_string()))
         .set(keys::EXPIRES_AT, n(keys::expires_at(r.received_at)))
+        .0
+}
+
+/// An opt-out in its practice's partition, keyed by the number, and in GSI1 by its id. No
+/// `expires_at`: it stands until it is lifted.
+pub fn opt_out_item(o: &OptOut) -> Item {
+    Builder(key(keys::opt_outs_pk(o.org_id), o.number.as_str()))
+        .str(keys::GSI1.pk, keys::org_opt_outs(o.org_id))
+        .str(keys::GSI1.sk, o.id.to_string())
+        .str("id", o.id.to_string())
+        .str("org_id", o.org_id.to_string())
+        .str("number", o.number.as_str())
+        .str("since", stamp(o.since))
+        .str("source", o.source.as_str())
         .0
 }
 
@@ -427,6 +442,22 @@ pub fn reply_part_from(item: &Item) -> PortResult<ReplyPart> {
         text: r.str("text")?.to_owned(),
         received_at: r.time("created_at")?,
     })
+}
+
+pub fn opt_out_from(item: &Item) -> PortResult<OptOut> {
+    let r = Read::new(item, "opt-out");
+    Ok(OptOut {
+        id: r.parsed("id", OptOutId::parse)?,
+        org_id: r.parsed("org_id", OrgId::parse)?,
+        number: r.parsed("number", |v| PhoneNumber::parse(v, Region::DE))?,
+        since: r.time("since")?,
+        source: r.parsed("source", |v| Source::parse(v).ok_or(()))?,
+    })
+}
+
+/// The number an opt-out item is for, from its key alone (what a projected read returns).
+pub fn opted_out_number(item: &Item) -> PortResult<PhoneNumber> {
+    Read::new(item, "opt-out key").parsed(keys::SK, |v| PhoneNumber::parse(v, Region::DE))
 }
 
 pub fn api_key_from(item: &Item) -> PortResult<ApiKeyRecord> {

@@ -38,7 +38,8 @@ pub const GSI3: Index = Index {
     sk: "GSI3SK",
 };
 
-/// The TTL attribute, epoch seconds, on every item that holds personal data.
+/// The TTL attribute, epoch seconds, on every item that holds personal data past retention
+/// (opt-outs carry none: they stand until lifted).
 pub const EXPIRES_AT: &str = "expires_at";
 
 /// The one value of `GSI2PK` and `GSI3PK`. A single partition per index is fine at the volume
@@ -137,6 +138,17 @@ pub fn reply_parts_pk(
 /// `GSI1PK` of a practice's replies; `GSI1SK` is the reply id.
 pub fn org_replies(org: OrgId) -> String {
     format!("REPLIES#{org}")
+}
+
+/// The partition of a practice's opt-outs; each item's `SK` is the number (E.164), so one
+/// number is a `GetItem` and all of them one consistent `Query`.
+pub fn opt_outs_pk(org: OrgId) -> String {
+    format!("OPTOUT#{org}")
+}
+
+/// `GSI1PK` of a practice's opt-outs; `GSI1SK` is the opt-out id, so listing is newest first.
+pub fn org_opt_outs(org: OrgId) -> String {
+    format!("OPTOUTS#{org}")
 }
 
 /// The pointer to a practice's latest message handed to a carrier for one number.

@@ -6,13 +6,13 @@ mod expression;
 mod item;
 pub(super) mod keys;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
+    AttributeValue, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
 };
 use chrono::{DateTime, Datelike, Utc};
 use futures_util::{StreamExt as _, TryStreamExt as _, stream};
@@ -20,17 +20,20 @@ use futures_util::{StreamExt as _, TryStreamExt as _, stream};
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::invoice::{DailyUsage, Invoice, InvoiceNumber, NewInvoice};
 use crate::domain::message::{Message, RETENTION, Transition};
-use crate::domain::org::Org;
+use crate::domain::optout::OptOut;
+use crate::domain::org::{Org, OrgChanges};
 use crate::domain::reply::{Reply, ReplyPart};
 use crate::domain::status::{EXPIRY, expires_at};
-use crate::domain::{InvoiceId, KeyId, MessageId, Month, OrgId, PhoneNumber, ReplyId, Status};
+use crate::domain::{
+    InvoiceId, KeyId, MessageId, Month, OptOutId, OrgId, PhoneNumber, ReplyId, Status,
+};
 use crate::ports::{
-    IdempotencyClaim, IdempotencyRecord, InvoiceCreated, ListQuery, Page, PortError, PortResult,
-    ReplyQuery, Store,
+    IdempotencyClaim, IdempotencyRecord, InvoiceCreated, ListQuery, OptOutQuery, Page, PortError,
+    PortResult, ReplyQuery, Store,
 };
 
 use super::error::{conditional, failed_conditions, request, sdk_unavailable};
-use expression::{Expr, UpdateSpec, transition_update};
+use expression::{Expr, UpdateSpec, org_update, transition_update};
 use item::{Item, Read, awaiting_report, history_entry, message_id_of_key, s};
 use keys::{Index, stamp};
 
@@ -98,17 +101,9 @@ impl DynamoStore {
                 None => Applied::Refused,
             });
         }
-        let (names, values) = spec.expr.into_parts();
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .update_expression(spec.update)
-            .condition_expression(spec.condition)
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .build()
-            .map_err(request)?;
-        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        // Recording the carrier's reference writes the lookup item in the same transaction,
+        // so a delivery report arriving right after finds its message.
+        let mut items = vec![self.update_in_transaction(key, spec)?];
         if let Some((carrier, carrier_ref)) = &t.carrier {
             items.push(self.put_new_in_transaction(item::carrier_ref_item(
                 t.id,
@@ -196,6 +191,49 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
+    fn update_in_transaction(&self, key: Item, u: UpdateSpec) -> PortResult<TransactWriteItem> {
+        let (names, values) = u.expr.into_parts();
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(u.update)
+            .condition_expression(u.condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(request)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Deletes the pointer from `number` to practice `org`, in a transaction; a pointer that
+    /// is not there is fine (practices from before pointers existed have none).
+    fn delete_reply_number_in_transaction(
+        &self,
+        org: OrgId,
+        number: &PhoneNumber,
+    ) -> PortResult<TransactWriteItem> {
+        let mut e = Expr::default();
+        let condition = format!(
+            "attribute_not_exists({}) OR {} = {}",
+            e.name(keys::PK),
+            e.name("org_id"),
+            e.value(s(org.to_string()))
+        );
+        let (names, values) = e.into_parts();
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(item::key(
+                keys::reply_number_pk(number),
+                keys::SK_REPLY_NUMBER,
+            )))
+            .condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(request)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
     async fn transact(&self, items: Vec<TransactWriteItem>) -> PortResult<Transacted> {
         match self
             .client
@@ -268,16 +306,32 @@ impl DynamoStore {
         pk: String,
         sk_at_most: Option<String>,
     ) -> PortResult<Vec<Item>> {
+        self.query_partition(Some(index), pk, sk_at_most).await
+    }
+
+    /// Every item of a partition, in sort-key order: of an index, or of the table itself
+    /// (`None`), which is read consistently.
+    async fn query_partition(
+        &self,
+        index: Option<&Index>,
+        pk: String,
+        sk_at_most: Option<String>,
+    ) -> PortResult<Vec<Item>> {
+        let (pk_name, sk_name) = match index {
+            Some(i) => (i.pk, i.sk),
+            None => (keys::PK, keys::SK),
+        };
         let mut e = Expr::default();
-        let mut condition = format!("{} = {}", e.name(index.pk), e.value(s(pk)));
+        let mut condition = format!("{} = {}", e.name(pk_name), e.value(s(pk)));
         if let Some(max) = sk_at_most {
-            condition.push_str(&format!(" AND {} <= {}", e.name(index.sk), e.value(s(max))));
+            condition.push_str(&format!(" AND {} <= {}", e.name(sk_name), e.value(s(max))));
         }
         let (names, values) = e.into_parts();
         self.client
             .query()
             .table_name(&self.table)
-            .index_name(index.name)
+            .set_index_name(index.map(|i| i.name.to_owned()))
+            .consistent_read(index.is_none())
             .key_condition_expression(condition)
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
@@ -289,13 +343,11 @@ impl DynamoStore {
             .map_err(|e| sdk_unavailable("DynamoDB", e))
     }
 
-    /// Fetches up to 100 messages, retrying the keys DynamoDB leaves unprocessed.
-    async fn batch_get(&self, ids: &[MessageId]) -> PortResult<Vec<Message>> {
-        let mut pending: Vec<Item> = ids
-            .iter()
-            .map(|id| item::key(keys::message_pk(*id), keys::SK_MESSAGE))
-            .collect();
-        let mut found = Vec::with_capacity(ids.len());
+    /// Fetches up to 100 items by key, consistently, retrying the keys DynamoDB leaves
+    /// unprocessed; items that do not exist are left out. `what` names them in errors.
+    async fn batch_get(&self, keys: Vec<Item>, what: &str) -> PortResult<Vec<Item>> {
+        let mut pending = keys;
+        let mut found = Vec::with_capacity(pending.len());
         for attempt in 0..BATCH_GET_ATTEMPTS {
             if pending.is_empty() {
                 return Ok(found);
@@ -316,9 +368,7 @@ impl DynamoStore {
                 .await
                 .map_err(|e| sdk_unavailable("DynamoDB", e))?;
             if let Some(items) = out.responses.as_mut().and_then(|r| r.remove(&self.table)) {
-                for i in &items {
-                    found.push(item::message_from(i)?);
-                }
+                found.extend(items);
             }
             if let Some(mut left) = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
                 pending = std::mem::take(&mut left.keys);
@@ -328,7 +378,7 @@ impl DynamoStore {
             Ok(found)
         } else {
             Err(PortError::Unavailable(format!(
-                "DynamoDB left {} message reads unprocessed after {BATCH_GET_ATTEMPTS} attempts",
+                "DynamoDB left {} {what} reads unprocessed after {BATCH_GET_ATTEMPTS} attempts",
                 pending.len()
             )))
         }
@@ -418,6 +468,46 @@ impl DynamoStore {
             .await
             .map_err(|e| sdk_unavailable("DynamoDB", e))?;
         Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
+    }
+
+    /// A page of one owner's part of GSI1, newest first, without a filter: the items with ids
+    /// in the window `since..=until`, after the cursor `after` (which the range includes, so it
+    /// is skipped). Without a filter one read returns a page and more, unless DynamoDB cut it
+    /// short.
+    async fn page_newest_first<T, C: Copy + PartialEq + ToString>(
+        &self,
+        pk: String,
+        (since, until): (DateTime<Utc>, Option<DateTime<Utc>>),
+        after: Option<C>,
+        limit: usize,
+        parse: impl Fn(&Item) -> PortResult<T>,
+        id: impl Fn(&T) -> C,
+    ) -> PortResult<Page<T, C>> {
+        let Some((lower, upper)) = id_range(since, until, after.map(|a| a.to_string())) else {
+            return Ok(Page::empty());
+        };
+        let read = NewestFirst {
+            pk,
+            lower: &lower,
+            upper: &upper,
+            status: None,
+            limit,
+        };
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let (page, last) = self.read_newest_first(&read, start).await?;
+            for i in page {
+                let v = parse(&i)?;
+                if Some(id(&v)) != after {
+                    items.push(v);
+                }
+            }
+            start = last;
+            if items.len() > limit || start.is_none() {
+                return Ok(Page::from_overfetch(items, limit, id));
+            }
+        }
     }
 
     /// Points `LAST#<org>#<number>` at `m`, unless it already points at a newer message (sends
@@ -572,6 +662,62 @@ impl Store for DynamoStore {
         self.get_org(org).await
     }
 
+    /// Settings are set attribute by attribute, so two updates of different settings do not
+    /// undo each other. A new reply number moves its pointer in one transaction with the
+    /// practice: the old pointer goes, the new one is put only if no practice has the number,
+    /// and the practice's write holds only while it still has the number read.
+    async fn update_org(&self, id: OrgId, changes: &OrgChanges) -> PortResult<Option<Org>> {
+        let key = || item::key(keys::org_pk(id), keys::SK_ORG);
+        for _ in 0..APPLY_TRIES {
+            let Some(current) = self.get_org(id).await? else {
+                return Ok(None);
+            };
+            if changes.is_empty() {
+                return Ok(Some(current));
+            }
+            let moved = changes
+                .reply_number
+                .as_ref()
+                .filter(|n| **n != current.reply_number);
+            let Some(new_number) = moved else {
+                let spec = org_update(changes, None);
+                match self.update(key(), spec, ReturnValue::AllNew).await? {
+                    Some(i) => return item::org_from(&i).map(Some),
+                    // Deleted meanwhile: the next read says so.
+                    None => continue,
+                }
+            };
+            let spec = org_update(changes, Some(current.reply_number.as_ref()));
+            let mut items = vec![self.update_in_transaction(key(), spec)?];
+            if let Some(old) = &current.reply_number {
+                items.push(self.delete_reply_number_in_transaction(id, old)?);
+            }
+            if let Some(new) = new_number {
+                items.push(self.put_new_in_transaction(item::reply_number_item(id, new))?);
+            }
+            match self.transact(items).await? {
+                Transacted::Written => return self.get_org(id).await,
+                // The practice changed since it was read: read it again.
+                Transacted::Refused(flags) if flags.first() == Some(&true) => continue,
+                Transacted::Refused(flags)
+                    if new_number.is_some() && flags.last() == Some(&true) =>
+                {
+                    return Err(PortError::Conflict(
+                        "another practice has this reply number".into(),
+                    ));
+                }
+                Transacted::Refused(_) => {
+                    return Err(PortError::Corrupt(format!(
+                        "the pointer of practice {id}'s reply number leads to another practice"
+                    )));
+                }
+            }
+        }
+        Err(PortError::Unavailable(format!(
+            "practice {id} kept changing while it was updated"
+        )))
+    }
+
     async fn get_org(&self, id: OrgId) -> PortResult<Option<Org>> {
         self.get(item::key(keys::org_pk(id), keys::SK_ORG))
             .await?
@@ -704,7 +850,12 @@ impl Store for DynamoStore {
         unique.dedup();
         let mut found = HashMap::with_capacity(unique.len());
         for chunk in unique.chunks(BATCH_GET_KEYS) {
-            for m in self.batch_get(chunk).await? {
+            let keys = chunk
+                .iter()
+                .map(|id| item::key(keys::message_pk(*id), keys::SK_MESSAGE))
+                .collect();
+            for i in self.batch_get(keys, "message").await? {
+                let m = item::message_from(&i)?;
                 found.insert(m.id, m);
             }
         }
@@ -771,33 +922,66 @@ impl Store for DynamoStore {
     }
 
     async fn list_replies(&self, org: OrgId, q: &ReplyQuery) -> PortResult<Page<Reply, ReplyId>> {
-        let Some((lower, upper)) = id_range(q.since, q.until, q.after.map(|a| a.to_string()))
-        else {
-            return Ok(Page::empty());
-        };
-        let read = NewestFirst {
-            pk: keys::org_replies(org),
-            lower: &lower,
-            upper: &upper,
-            status: None,
-            limit: q.limit,
-        };
-        let mut items = Vec::new();
-        let mut start = None;
-        // Without a filter a read returns a page and more, unless DynamoDB cut it short.
-        loop {
-            let (page, last) = self.read_newest_first(&read, start).await?;
-            for i in page {
-                let r = item::reply_from(&i)?;
-                if Some(r.id) != q.after {
-                    items.push(r);
-                }
-            }
-            start = last;
-            if items.len() > q.limit || start.is_none() {
-                return Ok(Page::from_overfetch(items, q.limit, |r| r.id));
+        let window = (q.since, q.until);
+        let pk = keys::org_replies(org);
+        self.page_newest_first(pk, window, q.after, q.limit, item::reply_from, |r| r.id)
+            .await
+    }
+
+    async fn record_opt_out(&self, o: &OptOut) -> PortResult<bool> {
+        self.put_new(item::opt_out_item(o)).await
+    }
+
+    async fn lift_opt_out(&self, org: OrgId, number: &PhoneNumber) -> PortResult<bool> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(item::key(keys::opt_outs_pk(org), number.as_str())))
+            .condition_expression("attribute_exists(PK)")
+            .send()
+            .await;
+        Ok(conditional(deleted)?.is_some())
+    }
+
+    /// Up to 100 numbers are read by key (one `BatchGetItem`, a read unit each); more are
+    /// answered from one consistent `Query` of the practice's opt-outs, whose cost grows with
+    /// how many there are (about 16 to a read unit), not with the batch: a batch of 1000 to a
+    /// practice with a few hundred opt-outs costs some twenty read units instead of a thousand.
+    async fn opted_out(&self, org: OrgId, numbers: &[PhoneNumber]) -> PortResult<Vec<PhoneNumber>> {
+        let mut asked: Vec<&str> = numbers.iter().map(PhoneNumber::as_str).collect();
+        asked.sort_unstable();
+        asked.dedup();
+        if asked.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pk = keys::opt_outs_pk(org);
+        if asked.len() <= BATCH_GET_KEYS {
+            let keys = asked.iter().map(|n| item::key(pk.clone(), n)).collect();
+            let found = self.batch_get(keys, "opt-out").await?;
+            return found.iter().map(item::opted_out_number).collect();
+        }
+        let asked: HashSet<&str> = asked.into_iter().collect();
+        let mut out = Vec::new();
+        for i in self.query_partition(None, pk, None).await? {
+            let n = item::opted_out_number(&i)?;
+            if asked.contains(n.as_str()) {
+                out.push(n);
             }
         }
+        Ok(out)
+    }
+
+    async fn list_opt_outs(
+        &self,
+        org: OrgId,
+        q: &OptOutQuery,
+    ) -> PortResult<Page<OptOut, OptOutId>> {
+        // Opt-outs do not expire: the window is all time.
+        let window = (DateTime::<Utc>::UNIX_EPOCH, None);
+        let pk = keys::org_opt_outs(org);
+        self.page_newest_first(pk, window, q.after, q.limit, item::opt_out_from, |o| o.id)
+            .await
     }
 
     async fn unforwarded_replies(&self) -> PortResult<Vec<Reply>> {

@@ -9,23 +9,27 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::invoice::{DailyUsage, Invoice, InvoiceNumber, NewInvoice};
 use crate::domain::message::{Message, RETENTION, Transition};
-use crate::domain::org::Org;
+use crate::domain::optout::OptOut;
+use crate::domain::org::{Org, OrgChanges};
 use crate::domain::reply::{Reply, ReplyPart};
 use crate::domain::status::EXPIRY;
-use crate::domain::{InvoiceId, KeyId, MessageId, Month, OrgId, PhoneNumber, ReplyId, Status};
+use crate::domain::{
+    InvoiceId, KeyId, MessageId, Month, OptOutId, OrgId, PhoneNumber, ReplyId, Status,
+};
 use crate::ports::{
-    IdempotencyClaim, IdempotencyRecord, InvoiceCreated, ListQuery, Page, PortError, PortResult,
-    ReplyQuery, Store,
+    IdempotencyClaim, IdempotencyRecord, InvoiceCreated, ListQuery, OptOutQuery, Page, PortError,
+    PortResult, ReplyQuery, Store,
 };
 
 use row::{
-    INVOICE_COLUMNS, InvoiceRow, MESSAGE_COLUMNS, MessageRow, PART_COLUMNS, PartRow, REPLY_COLUMNS,
-    ReplyRow, corrupt, from_ms, key_row, ms, parse_key, rfc3339,
+    INVOICE_COLUMNS, InvoiceRow, MESSAGE_COLUMNS, MessageRow, OPT_OUT_COLUMNS, OptOutRow,
+    PART_COLUMNS, PartRow, REPLY_COLUMNS, ReplyRow, corrupt, from_ms, key_row, ms, number,
+    parse_key, rfc3339,
 };
 use schema::{FORWARDING_COLUMNS, FORWARDING_INDEX, SCHEMA};
 
@@ -195,6 +199,48 @@ impl Store for SqliteStore {
                 .map_err(db)?;
             doc.map(|d| serde_json::from_str(&d).map_err(corrupt("org")))
                 .transpose()
+        })
+        .await
+    }
+
+    async fn update_org(&self, id: OrgId, changes: &OrgChanges) -> PortResult<Option<Org>> {
+        let (id, changes) = (id.to_string(), changes.clone());
+        self.run(move |c| {
+            // Immediate: the write lock is taken before the read, so another process (an admin
+            // command beside `serve`) cannot change the practice in between; the update's
+            // condition on the document read says the same.
+            let tx = c
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let old: Option<String> = tx
+                .query_row("SELECT doc FROM orgs WHERE id = ?1", [&id], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            let Some(old) = old else {
+                return Ok(None);
+            };
+            let org: Org = serde_json::from_str(&old).map_err(corrupt("org"))?;
+            let new = changes.applied_to(&org);
+            let doc = serde_json::to_string(&new).map_err(corrupt("org"))?;
+            // The unique index on the reply number refuses one another practice has.
+            let n = tx
+                .execute(
+                    "UPDATE orgs SET doc = ?2 WHERE id = ?1 AND doc = ?3",
+                    params![id, doc, old],
+                )
+                .map_err(|e| match e.sqlite_error_code() {
+                    Some(rusqlite::ErrorCode::ConstraintViolation) => {
+                        PortError::Conflict("another practice has this reply number".into())
+                    }
+                    _ => db(e),
+                })?;
+            if n != 1 {
+                return Err(PortError::Conflict(format!(
+                    "practice {id} changed while it was updated"
+                )));
+            }
+            tx.commit().map_err(db)?;
+            Ok(Some(new))
         })
         .await
     }
@@ -901,6 +947,29 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn record_opt_out(&self, o: &OptOut) -> PortResult<bool> {
+        let o = o.clone();
+        self.run(move |c| {
+            // The first opt-out of a number stands; a repeat inserts nothing.
+            let n = c
+                .prepare_cached(&format!(
+                    "INSERT INTO opt_outs ({OPT_OUT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5) \
+                     ON CONFLICT (org_id, number) DO NOTHING"
+                ))
+                .map_err(db)?
+                .execute(params![
+                    o.id.to_string(),
+                    o.org_id.to_string(),
+                    o.number.as_str(),
+                    ms(o.since),
+                    o.source.as_str(),
+                ])
+                .map_err(conflict_or_db("opt-out id"))?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
     async fn mark_invoice_delivered(&self, id: InvoiceId, at: DateTime<Utc>) -> PortResult<bool> {
         let id = id.to_string();
         self.run(move |c| {
@@ -911,6 +980,73 @@ impl Store for SqliteStore {
                 )
                 .map_err(db)?;
             Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn lift_opt_out(&self, org: OrgId, number: &PhoneNumber) -> PortResult<bool> {
+        let (org, number) = (org.to_string(), number.as_str().to_owned());
+        self.run(move |c| {
+            let n = c
+                .execute(
+                    "DELETE FROM opt_outs WHERE org_id = ?1 AND number = ?2",
+                    params![org, number],
+                )
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn opted_out(&self, org: OrgId, numbers: &[PhoneNumber]) -> PortResult<Vec<PhoneNumber>> {
+        let org = org.to_string();
+        let mut asked: Vec<String> = numbers.iter().map(|n| n.as_str().to_owned()).collect();
+        asked.sort();
+        asked.dedup();
+        self.run(move |c| {
+            // One lookup on the primary key per number: a thousand take about a millisecond.
+            let mut stmt = c
+                .prepare_cached("SELECT number FROM opt_outs WHERE org_id = ?1 AND number = ?2")
+                .map_err(db)?;
+            let mut out = Vec::new();
+            for n in &asked {
+                let hit: Option<String> = stmt
+                    .query_row(params![org, n], |r| r.get(0))
+                    .optional()
+                    .map_err(db)?;
+                if let Some(hit) = hit {
+                    out.push(number(&hit)?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn list_opt_outs(
+        &self,
+        org: OrgId,
+        q: &OptOutQuery,
+    ) -> PortResult<Page<OptOut, OptOutId>> {
+        let org = org.to_string();
+        let (after, limit) = (q.after.map(|a| a.to_string()), q.limit);
+        self.run(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {OPT_OUT_COLUMNS} FROM opt_outs WHERE org_id = ?1 \
+                     AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3"
+                ))
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![org, after, (limit + 1) as i64], OptOutRow::read)
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            let items = rows
+                .into_iter()
+                .map(OptOutRow::parse)
+                .collect::<PortResult<Vec<_>>>()?;
+            Ok(Page::from_overfetch(items, limit, |o| o.id))
         })
         .await
     }

@@ -8,9 +8,11 @@ use rusqlite::Row;
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::invoice::{Invoice, InvoiceNumber};
 use crate::domain::message::{HistoryEntry, Message};
+use crate::domain::optout::{OptOut, Source};
 use crate::domain::reply::{Reply, ReplyPart};
 use crate::domain::{
-    InvoiceId, KeyId, MessageId, Month, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId,
+    InvoiceId, KeyId, MessageId, Month, OptOutId, OrgId, PhoneNumber, Reason, Region, ReplyId,
+    SenderId,
 };
 use crate::ports::{PortError, PortResult};
 
@@ -22,6 +24,8 @@ pub(super) const REPLY_COLUMNS: &str = "id, org_id, from_number, to_number, body
 
 pub(super) const PART_COLUMNS: &str = "carrier, carrier_ref, org_id, from_number, to_number, \
      reference, part, total, body, received_at";
+
+pub(super) const OPT_OUT_COLUMNS: &str = "id, org_id, number, since, source";
 
 pub(super) fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -205,6 +209,38 @@ impl PartRow {
             total: u32::try_from(self.total).map_err(corrupt("total"))?,
             text: self.body,
             received_at: from_ms(self.received_at)?,
+        })
+    }
+}
+
+/// Raw columns of an opt-out row, parsed outside the row callback like [`MessageRow`].
+pub(super) struct OptOutRow {
+    id: String,
+    org_id: String,
+    number: String,
+    since: i64,
+    source: String,
+}
+
+impl OptOutRow {
+    pub(super) fn read(r: &Row<'_>) -> rusqlite::Result<OptOutRow> {
+        Ok(OptOutRow {
+            id: r.get(0)?,
+            org_id: r.get(1)?,
+            number: r.get(2)?,
+            since: r.get(3)?,
+            source: r.get(4)?,
+        })
+    }
+
+    pub(super) fn parse(self) -> PortResult<OptOut> {
+        Ok(OptOut {
+            id: OptOutId::parse(&self.id).map_err(corrupt("opt-out id"))?,
+            org_id: OrgId::parse(&self.org_id).map_err(corrupt("org id"))?,
+            number: number(&self.number)?,
+            since: from_ms(self.since)?,
+            source: Source::parse(&self.source)
+                .ok_or_else(|| PortError::Corrupt(format!("opt-out source {}", self.source)))?,
         })
     }
 }

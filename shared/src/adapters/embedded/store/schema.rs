@@ -108,6 +108,17 @@ CREATE TABLE IF NOT EXISTS invoices (
     delivered_at INTEGER,
     UNIQUE (org_id, month)
 );
+-- A number that opted out of one practice's SMS. No text, and no time limit: the purge of
+-- data past 60 days leaves these alone.
+CREATE TABLE IF NOT EXISTS opt_outs (
+    org_id TEXT NOT NULL,
+    number TEXT NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    since INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    PRIMARY KEY (org_id, number)
+);
+CREATE INDEX IF NOT EXISTS opt_outs_by_org ON opt_outs (org_id, id);
 "#;
 
 /// What a database made before forwarding existed lacks. Its replies were never e-mailed and
