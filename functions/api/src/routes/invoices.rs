@@ -86,7 +86,8 @@ pub async fn pdf(
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LinkParams {
-    expires: Option<i64>,
+    /// Read as text: a link whose time does not parse is a broken link (403), not bad input.
+    expires: Option<String>,
     signature: Option<String>,
 }
 
@@ -103,6 +104,7 @@ pub async fn signed_pdf(
     let (Some(expires), Some(signature)) = (params.expires, params.signature) else {
         return Err(forbidden());
     };
+    let expires: i64 = expires.parse().map_err(|_| forbidden())?;
     let id = invoice_id(id).map_err(|_| forbidden())?;
     match svc
         .invoice_links
