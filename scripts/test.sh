@@ -54,6 +54,13 @@ fi
 "$cache/cfn-venv/bin/cfn-lint" template.yaml
 "$cache/cfn-venv/bin/python" tests/template_matches_code.py
 
+# The fuzz targets (fuzz/, a workspace of their own, run by scripts/fuzz.sh) build --locked: a
+# dependency praxis-shared gains must reach fuzz/Cargo.lock too. Resolving it builds nothing (it
+# may download the fuzz crates' sources).
+step "fuzz/Cargo.lock agrees with the workspace"
+cargo metadata --manifest-path fuzz/Cargo.toml --locked --format-version 1 >/dev/null ||
+  { echo "fuzz/Cargo.lock is stale: cargo update --manifest-path fuzz/Cargo.toml --workspace" >&2; exit 1; }
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
