@@ -6,6 +6,7 @@ pub mod carriers;
 pub mod domain;
 pub mod http;
 pub mod invoice_links;
+pub mod markup;
 pub mod ports;
 pub mod services;
 pub mod telemetry;

@@ -6,6 +6,7 @@
 use praxis_shared::domain::message::Message;
 use praxis_shared::domain::org::Org;
 use praxis_shared::domain::reply::Reply;
+use praxis_shared::markup::escape;
 use praxis_shared::ports::Email;
 
 use crate::local_time::{german, local_time};
@@ -135,21 +136,6 @@ fn quoted(text: &str) -> String {
 /// A text as HTML with its line breaks kept.
 fn lines(text: &str) -> String {
     text.lines().map(escape).collect::<Vec<_>>().join("<br>\n")
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

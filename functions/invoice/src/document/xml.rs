@@ -2,6 +2,7 @@
 //! ZUGFeRD EN 16931 profile, element order as the Factur-X 1.0 XSD wants it. Every figure is
 //! the stored invoice's; nothing is computed here but formatting.
 
+use praxis_shared::markup::escape as esc;
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
@@ -10,23 +11,6 @@ use praxis_shared::domain::invoice::{Invoice, LineKind};
 
 /// The Factur-X profile this XML claims (BT-24), as the XMP's `fx:ConformanceLevel` names it.
 pub const GUIDELINE: &str = "urn:cen.eu:en16931:2017";
-
-/// Escapes text for XML content and attribute values.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if c.is_control() && c != '\n' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn date(d: NaiveDate) -> String {
     format!(

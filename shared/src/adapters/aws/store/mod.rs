@@ -154,6 +154,22 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().update(add).build())
     }
 
+    /// Sets the time `attr` of an existing item unless it is set already (a revocation, a
+    /// delivery): true if this call set it.
+    async fn stamp_once(&self, key: Item, attr: &str, at: DateTime<Utc>) -> PortResult<bool> {
+        let mut e = Expr::default();
+        let name = e.name(attr);
+        let spec = UpdateSpec {
+            update: format!("SET {name} = {}", e.value(s(stamp(at)))),
+            condition: format!(
+                "attribute_exists({}) AND attribute_not_exists({name})",
+                e.name(keys::PK)
+            ),
+            expr: e,
+        };
+        Ok(self.update(key, spec, ReturnValue::None).await?.is_some())
+    }
+
     /// A strongly consistent read of one item: status reads right after a write must see it.
     async fn get(&self, key: Item) -> PortResult<Option<Item>> {
         let out = self
@@ -769,18 +785,8 @@ impl Store for DynamoStore {
             return Ok(false);
         };
         let hash = KeyHash::from_stored(Read::new(&pointer, "API key id").str("hash")?.to_owned());
-        let mut e = Expr::default();
-        let revoked = e.name("revoked_at");
-        let spec = UpdateSpec {
-            update: format!("SET {revoked} = {}", e.value(s(stamp(at)))),
-            condition: format!(
-                "attribute_exists({}) AND attribute_not_exists({revoked})",
-                e.name(keys::PK)
-            ),
-            expr: e,
-        };
         let key = item::key(keys::key_pk(&hash), keys::SK_KEY);
-        Ok(self.update(key, spec, ReturnValue::None).await?.is_some())
+        self.stamp_once(key, "revoked_at", at).await
     }
 
     async fn claim_idempotency_key(
@@ -1365,21 +1371,11 @@ impl Store for DynamoStore {
         let Some(invoice) = self.get_invoice(id).await? else {
             return Ok(false);
         };
-        let mut e = Expr::default();
-        let delivered = e.name("delivered_at");
-        let spec = UpdateSpec {
-            update: format!("SET {delivered} = {}", e.value(s(stamp(at)))),
-            condition: format!(
-                "attribute_exists({}) AND attribute_not_exists({delivered})",
-                e.name(keys::PK)
-            ),
-            expr: e,
-        };
         let key = item::key(
             keys::org_pk(invoice.org_id),
             &keys::invoice_sk(invoice.month),
         );
-        Ok(self.update(key, spec, ReturnValue::None).await?.is_some())
+        self.stamp_once(key, "delivered_at", at).await
     }
 
     async fn unfinished(&self) -> PortResult<Vec<MessageId>> {
