@@ -56,10 +56,13 @@ async fn services(common: &Common, public_url: &str) -> anyhow::Result<Services>
     if common.backend == Backend::Aws {
         return aws_services(&secrets).await;
     }
-    let store = SqliteStore::open(&dir.join("praxis.sqlite3"))
-        .with_context(|| format!("cannot open the store in {}", dir.display()))?;
+    let store = Arc::new(
+        SqliteStore::open(&dir.join("praxis.sqlite3"))
+            .with_context(|| format!("cannot open the store in {}", dir.display()))?,
+    );
     Ok(Services {
-        store: Arc::new(store),
+        store: store.clone(),
+        accounts: store,
         queue: Arc::new(Unwired("queue")),
         carrier: Arc::new(Unwired("carrier")),
         webhooks: Vec::new(),

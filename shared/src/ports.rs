@@ -4,6 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod accounts;
+pub use accounts::Accounts;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::carriers::CarrierWebhooks;
 use crate::invoice_links::InvoiceLinks;
-use crate::ports::{Blobs, Carrier, Clock, InvoiceJobs, Mailer, Queue, Store};
+use crate::ports::{Accounts, Blobs, Carrier, Clock, InvoiceJobs, Mailer, Queue, Store};
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -37,6 +37,8 @@ impl Default for Settings {
 #[derive(Clone)]
 pub struct Services {
     pub store: Arc<dyn Store>,
+    /// The portal's accounts and sessions: the same store, through its own port.
+    pub accounts: Arc<dyn Accounts>,
     pub queue: Arc<dyn Queue>,
     pub carrier: Arc<dyn Carrier>,
     pub webhooks: Vec<Arc<dyn CarrierWebhooks>>,

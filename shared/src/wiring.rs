@@ -110,9 +110,13 @@ impl Wiring {
 
         let get: Lookup = Box::new(get);
         let table = required(&get, ENV_TABLE)?;
-        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table);
+        let store = Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            table,
+        ));
         let services = Services {
-            store: Arc::new(store),
+            store: store.clone(),
+            accounts: store,
             queue: Arc::new(Unwired("queue")),
             carrier: Arc::new(Unwired("carrier")),
             webhooks: Vec::new(),

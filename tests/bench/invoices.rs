@@ -116,6 +116,7 @@ async fn run_over_practices(n: usize, parallel: usize) -> Res<()> {
     }
     let svc = Services {
         store: store.clone(),
+        accounts: store.clone(),
         queue: Arc::new(Unwired("queue")),
         carrier: Arc::new(Unwired("carrier")),
         webhooks: Vec::new(),

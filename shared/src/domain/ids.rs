@@ -68,6 +68,7 @@ ulid_id!(KeyId, "key id");
 ulid_id!(ReplyId, "reply id");
 ulid_id!(InvoiceId, "invoice id");
 ulid_id!(OptOutId, "opt-out id");
+ulid_id!(AccountId, "account id");
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid {0}")]

@@ -2,6 +2,7 @@
 //! status machine, messages, replies and opt-outs, practices, API keys and ids, money and
 //! monthly invoices. Every value here is parsed once and trusted afterwards.
 
+pub mod account;
 pub mod apikey;
 pub mod ids;
 pub mod invoice;
@@ -16,7 +17,7 @@ pub mod sender;
 pub mod status;
 pub mod text;
 
-pub use ids::{InvalidId, InvoiceId, KeyId, MessageId, OptOutId, OrgId, ReplyId};
+pub use ids::{AccountId, InvalidId, InvoiceId, KeyId, MessageId, OptOutId, OrgId, ReplyId};
 pub use money::Cents;
 pub use month::Month;
 pub use phone::{PhoneError, PhoneNumber, Region};

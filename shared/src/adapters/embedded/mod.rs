@@ -38,7 +38,7 @@ impl LocalBackend {
         sim_token: &str,
         blob_key: &[u8],
     ) -> PortResult<LocalBackend> {
-        let store = SqliteStore::open(&dir.join("praxis.sqlite3"))?;
+        let store = Arc::new(SqliteStore::open(&dir.join("praxis.sqlite3"))?);
         let (queue, jobs) = channel_queue();
         let sim = Arc::new(
             SimCarrier::for_stack(dir, base_url, sim_token)
@@ -46,7 +46,8 @@ impl LocalBackend {
         );
         let blobs = FileBlobs::new(dir.join("blobs"), base_url, blob_key.to_vec())?;
         let services = Services {
-            store: Arc::new(store),
+            store: store.clone(),
+            accounts: store,
             queue: Arc::new(queue),
             carrier: sim.clone(),
             webhooks: vec![Arc::new(SimWebhooks::new(sim_token.to_owned()))],

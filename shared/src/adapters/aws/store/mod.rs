@@ -2,6 +2,7 @@
 //! a single conditional write stating its invariant; nothing reads a message to decide how to
 //! write it.
 
+mod accounts;
 mod expression;
 mod item;
 pub(super) mod keys;

@@ -1,6 +1,7 @@
 //! The store on a SQLite file: one connection in WAL mode behind a mutex, used from a blocking
 //! thread. Every status change is one `UPDATE … WHERE status IN (…)`, so it is conditional.
 
+mod accounts;
 mod row;
 mod schema;
 
@@ -48,6 +49,7 @@ impl SqliteStore {
         )
         .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
+        conn.execute_batch(accounts::SCHEMA).map_err(db)?;
         let has_forwarding: bool = conn
             .query_row(
                 "SELECT count(*) FROM pragma_table_info('replies') WHERE name = 'forwarded_at'",
