@@ -56,6 +56,14 @@ conformance_suite!({
     Box::new(DynamoStore::new(client, table)) as Box<dyn Store>
 });
 
+accounts_suite!({
+    let Some(client) = client().await else {
+        return;
+    };
+    let table = fresh_table(&client).await;
+    Box::new(DynamoStore::new(client, table)) as Box<dyn praxis_shared::ports::Accounts>
+});
+
 async fn raw_item(client: &Client, table: &str, pk: String, sk: &str) -> Option<Item> {
     client
         .get_item()

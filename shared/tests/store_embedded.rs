@@ -25,3 +25,18 @@ conformance_suite!({
     let (dir, store) = fresh().await;
     Fresh(dir, store)
 });
+
+/// The portal's accounts on the same kind of SQLite store.
+struct FreshAccounts(tempfile::TempDir, SqliteStore);
+
+impl FreshAccounts {
+    fn as_ref(&self) -> &dyn praxis_shared::ports::Accounts {
+        &self.1
+    }
+}
+
+accounts_suite!({
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(&dir.path().join("store.sqlite3")).expect("open store");
+    FreshAccounts(dir, store)
+});

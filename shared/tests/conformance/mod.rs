@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod accounts;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use praxis_shared::domain::apikey::{ApiKey, ApiKeyRecord};
 use praxis_shared::domain::invoice::{BillingConfig, DailyUsage, InvoiceNumber, NewInvoice};

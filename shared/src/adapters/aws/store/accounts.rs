@@ -275,7 +275,11 @@ impl Accounts for DynamoStore {
             expr: e,
         };
         Ok(self
-            .update(key(session_pk(token_hash), SK_SESSION), spec, ReturnValue::None)
+            .update(
+                key(session_pk(token_hash), SK_SESSION),
+                spec,
+                ReturnValue::None,
+            )
             .await?
             .is_some())
     }
@@ -356,7 +360,11 @@ impl Accounts for DynamoStore {
             let count = e.name("failures");
             let spec = UpdateSpec {
                 update: format!("SET {count} = {count} + {}", e.value(n(1))),
-                condition: format!("{} > {}", e.name("window_start"), e.value(s(cutoff.clone()))),
+                condition: format!(
+                    "{} > {}",
+                    e.name("window_start"),
+                    e.value(s(cutoff.clone()))
+                ),
                 expr: e,
             };
             if let Some(item) = self.update(k.clone(), spec, ReturnValue::AllNew).await? {
@@ -392,7 +400,9 @@ impl Accounts for DynamoStore {
                 return Ok(1);
             }
         }
-        Err(PortError::Conflict("sign-in failure counter contended".into()))
+        Err(PortError::Conflict(
+            "sign-in failure counter contended".into(),
+        ))
     }
 
     async fn sign_in_failures(

@@ -231,7 +231,9 @@ impl Accounts for SqliteStore {
         let s = session.clone();
         self.run(move |c| {
             c.execute(
-                &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+                &format!(
+                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                ),
                 params![
                     s.token_hash,
                     s.account_id.to_string(),
