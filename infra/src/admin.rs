@@ -241,16 +241,7 @@ pub async fn create_org(store: &dyn Store, new: NewOrg) -> anyhow::Result<serde_
 }
 
 async fn issue_key(store: &dyn Store, org: OrgId) -> anyhow::Result<(ApiKey, ApiKeyRecord)> {
-    let key = ApiKey::generate();
-    let now = Utc::now();
-    let record = ApiKeyRecord {
-        id: KeyId::new(now),
-        org_id: org,
-        hash: key.hash(),
-        hint: key.hint(),
-        created_at: now,
-        revoked_at: None,
-    };
+    let (key, record) = ApiKeyRecord::issue(org, Utc::now());
     store
         .put_api_key(&record)
         .await

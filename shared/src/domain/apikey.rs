@@ -85,6 +85,23 @@ pub struct ApiKeyRecord {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+impl ApiKeyRecord {
+    /// A new key for `org` and the record to store: the key is shown once, the record keeps
+    /// only its hash.
+    pub fn issue(org: OrgId, now: DateTime<Utc>) -> (ApiKey, ApiKeyRecord) {
+        let key = ApiKey::generate();
+        let record = ApiKeyRecord {
+            id: KeyId::new(now),
+            org_id: org,
+            hash: key.hash(),
+            hint: key.hint(),
+            created_at: now,
+            revoked_at: None,
+        };
+        (key, record)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
