@@ -12,7 +12,7 @@ use praxis_shared::ports::{OptOutQuery, PortError, Store};
 use serde_json::json;
 
 use crate::Common;
-use crate::local::open_store;
+use crate::local::{open_store, open_stores};
 
 #[derive(Subcommand)]
 pub enum OrgCommand {
@@ -138,6 +138,9 @@ pub struct OrgCreate {
     /// ("Hauptstraße 1, 12345 Musterstadt").
     #[arg(long)]
     address: Option<String>,
+    /// Where the portal is reached: the printed set-password link starts with it.
+    #[arg(long, env = "PRAXIS_SMS_PORTAL_URL", default_value = "http://127.0.0.1:3000")]
+    portal_url: String,
     #[command(flatten)]
     common: Common,
 }
@@ -206,8 +209,11 @@ impl NewOrg {
     }
 }
 
-/// Creates the practice and its first key; returns what `org create` prints.
-pub async fn create_org(store: &dyn Store, new: NewOrg) -> anyhow::Result<serde_json::Value> {
+/// Creates the practice and its first key; returns it and what `org create` prints.
+pub async fn create_org(
+    store: &dyn Store,
+    new: NewOrg,
+) -> anyhow::Result<(Org, serde_json::Value)> {
     let now = Utc::now();
     let org = Org {
         id: OrgId::new(now),
@@ -226,7 +232,7 @@ pub async fn create_org(store: &dyn Store, new: NewOrg) -> anyhow::Result<serde_
         .await
         .context("storing the practice")?;
     let (key, record) = issue_key(store, org.id).await?;
-    Ok(json!({
+    let printed = json!({
         "id": org.id.to_string(),
         "name": org.name.as_str(),
         "email": org.email.as_str(),
@@ -237,7 +243,8 @@ pub async fn create_org(store: &dyn Store, new: NewOrg) -> anyhow::Result<serde_
         "address": org.address.as_ref().map(PostalAddress::one_line),
         "api_key": key.expose(),
         "api_key_id": record.id.to_string(),
-    }))
+    });
+    Ok((org, printed))
 }
 
 async fn issue_key(store: &dyn Store, org: OrgId) -> anyhow::Result<(ApiKey, ApiKeyRecord)> {
@@ -257,8 +264,19 @@ pub async fn org(cmd: OrgCommand) -> anyhow::Result<()> {
     match cmd {
         OrgCommand::Create(a) => {
             let new = NewOrg::parse(&a)?;
-            let store = open_store(&a.common).await?;
-            print(&create_org(store.as_ref(), new).await?);
+            let (store, accounts) = open_stores(&a.common).await?;
+            let (org, mut printed) = create_org(store.as_ref(), new).await?;
+            // The main account of the portal, with a one-time link to set its password.
+            let link = praxis_portal::accounts::create_main_account(
+                accounts.as_ref(),
+                &org,
+                &a.portal_url,
+                Utc::now(),
+            )
+            .await
+            .context("creating the portal's main account")?;
+            printed["portal_set_password_link"] = json!(link);
+            print(&printed);
         }
         OrgCommand::List { common } => {
             let store = open_store(&common).await?;

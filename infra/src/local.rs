@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use praxis_shared::adapters::embedded::SqliteStore;
-use praxis_shared::ports::Store;
+use praxis_shared::ports::{Accounts, Store};
 use serde::{Deserialize, Serialize};
 
 use crate::{Backend, Common};
@@ -32,23 +32,33 @@ pub fn prepare_dir(dir: &Path) -> anyhow::Result<PathBuf> {
 /// The store of `common.backend`: the SQLite file in the data directory, or the DynamoDB
 /// table named by `PRAXIS_SMS_TABLE` (default `praxis-sms`) at `AWS_ENDPOINT_URL` or AWS.
 pub async fn open_store(common: &Common) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(open_stores(common).await?.0)
+}
+
+/// The store and the portal's accounts, which live in it.
+pub async fn open_stores(
+    common: &Common,
+) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn Accounts>)> {
     if common.backend == Backend::Aws {
-        return aws_store().await;
+        return aws_stores().await;
     }
     let dir = prepare_dir(&common.data_dir)?;
-    let store = SqliteStore::open(&dir.join("praxis.sqlite3"))
-        .with_context(|| format!("cannot open the store in {}", dir.display()))?;
-    Ok(Arc::new(store))
+    let store = Arc::new(
+        SqliteStore::open(&dir.join("praxis.sqlite3"))
+            .with_context(|| format!("cannot open the store in {}", dir.display()))?,
+    );
+    Ok((store.clone(), store))
 }
 
 #[cfg(feature = "aws")]
-async fn aws_store() -> anyhow::Result<Arc<dyn Store>> {
+async fn aws_stores() -> anyhow::Result<(Arc<dyn Store>, Arc<dyn Accounts>)> {
     let wiring = praxis_shared::wiring::Wiring::from_lookup(crate::aws::env_with_defaults).await?;
-    Ok(wiring.build().store)
+    let svc = wiring.build();
+    Ok((svc.store, svc.accounts))
 }
 
 #[cfg(not(feature = "aws"))]
-async fn aws_store() -> anyhow::Result<Arc<dyn Store>> {
+async fn aws_stores() -> anyhow::Result<(Arc<dyn Store>, Arc<dyn Accounts>)> {
     anyhow::bail!("this build has no aws backend (cargo feature `aws`); use --backend embedded")
 }
 

@@ -168,6 +168,28 @@ fn wire_carriers(
     Ok(wiring.build())
 }
 
+/// The demo practice's sign-in for the portal, a new password at every start (a local stack's
+/// demo only: a practice of its own gets a set-password link from `org create`).
+async fn demo_credentials(svc: &Services) -> anyhow::Result<()> {
+    let demo = svc
+        .store
+        .list_orgs()
+        .await?
+        .into_iter()
+        .find(|o| o.name.as_str() == "Demo-Praxis" && o.email.as_str() == "praxis@example.com");
+    if let Some(org) = demo {
+        let (email, password) =
+            praxis_portal::accounts::demo_credentials(svc.accounts.as_ref(), &org, Utc::now())
+                .await
+                .context("the demo practice's portal account")?;
+        println!(
+            "{}",
+            json!({ "event": "demo_portal", "email": email, "password": password })
+        );
+    }
+    Ok(())
+}
+
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // A carrier that cannot be configured stops serve before anything is opened or sent.
     if args.fallback_carrier == Some(args.carrier) {
@@ -201,7 +223,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     svc.invoice_links = crate::invoices::invoice_links(&secrets);
 
     if svc.store.list_orgs().await?.is_empty() {
-        let demo = create_org(
+        let (_, demo) = create_org(
             svc.store.as_ref(),
             NewOrg {
                 name: OrgName::parse("Demo-Praxis")?,
@@ -216,6 +238,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await?;
         println!("{}", json!({ "event": "demo_practice", "practice": demo }));
     }
+    demo_credentials(&svc).await?;
 
     tokio::spawn(resume(svc.clone()));
     match jobs {

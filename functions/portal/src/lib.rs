@@ -3,6 +3,7 @@
 //! `Router`. The same router runs behind API Gateway (`lambda_http::run`) and inside `serve`.
 //! docs/portal.md describes accounts, sessions, CSRF, throttles and the routes.
 
+pub mod accounts;
 pub mod assets;
 pub mod error;
 pub mod form;

@@ -1,6 +1,6 @@
 //! The local stack's HTTP front: what API Gateway and S3 do for a deployed stack. It mounts the
 //! functions' own routers (the API at `/v1` and `/invoices/`, inbound SMS at `/webhooks/{carrier}/inbound`, the
-//! other carrier webhooks at `/webhooks/`) unchanged,
+//! other carrier webhooks at `/webhooks/`, the portal at every other path) unchanged,
 //! reads each body whole before a function sees it, as API Gateway does, and serves the
 //! embedded backend's blobs through signed links, as S3's presigned URLs do.
 
@@ -28,7 +28,11 @@ pub fn router(svc: Services, public_url: String, blobs: Option<FileBlobs>) -> Ro
     let functions = Functions {
         api: praxis_api::router(svc.clone()),
         inbound: praxis_inbound::router(svc.clone(), Some(public_url.clone())),
-        webhooks: praxis_dlr::router(svc, Some(public_url)),
+        webhooks: praxis_dlr::router(svc.clone(), Some(public_url.clone())),
+        portal: praxis_portal::router(
+            svc,
+            praxis_portal::PortalConfig::new(&public_url, &public_url),
+        ),
     };
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -51,6 +55,7 @@ struct Functions {
     api: Router,
     inbound: Router,
     webhooks: Router,
+    portal: Router,
 }
 
 impl Functions {
@@ -65,7 +70,7 @@ impl Functions {
             } else if path.starts_with("/webhooks/") {
                 self.webhooks
             } else {
-                return web::no_route().await;
+                self.portal
             };
         match function.oneshot(req).await {
             Ok(res) => res,

@@ -3,12 +3,12 @@
 
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use http::{HeaderMap, StatusCode, header};
 use maud::{Markup, html};
 use praxis_shared::domain::account::{Account, PasswordToken, Secret, login_key};
 use praxis_shared::domain::org::EmailAddress;
-use praxis_shared::ports::{Email, PortResult};
+use praxis_shared::ports::{Accounts, Email, PortResult};
 use praxis_shared::services::Services;
 use sha2::{Digest, Sha256};
 
@@ -230,7 +230,14 @@ pub async fn forgot(
     if let Ok(email) = EmailAddress::parse(form.get("email"))
         && let Some(account) = portal.svc.accounts.find_account_by_email(&email).await?
     {
-        let link = password_link(&portal.svc, &portal.config.public_url, &account, RESET_TTL).await?;
+        let link = password_link(
+            portal.svc.accounts.as_ref(),
+            portal.svc.clock.now(),
+            &portal.config.public_url,
+            &account,
+            RESET_TTL,
+        )
+        .await?;
         send_link(
             &portal.svc,
             &account,
@@ -252,20 +259,21 @@ pub async fn forgot(
     }))
 }
 
-/// A one-time link that sets `account`'s password, valid for `ttl`.
+/// A one-time link that sets `account`'s password, valid for `ttl` from `now`.
 pub async fn password_link(
-    svc: &Services,
+    accounts: &dyn Accounts,
+    now: DateTime<Utc>,
     public_url: &str,
     account: &Account,
     ttl: Duration,
 ) -> PortResult<String> {
     let secret = Secret::generate();
-    svc.accounts
+    accounts
         .put_password_token(&PasswordToken {
             token_hash: secret.hash(),
             account_id: account.id,
             org_id: account.org_id,
-            expires_at: svc.clock.now() + ttl,
+            expires_at: now + ttl,
         })
         .await?;
     Ok(format!(

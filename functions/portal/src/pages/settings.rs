@@ -286,7 +286,14 @@ pub async fn invite(
         .await?;
         return Ok((http::StatusCode::CONFLICT, page).into_response());
     }
-    let link = password_link(&portal.svc, &portal.config.public_url, &member, WELCOME_TTL).await?;
+    let link = password_link(
+        portal.svc.accounts.as_ref(),
+        now,
+        &portal.config.public_url,
+        &member,
+        WELCOME_TTL,
+    )
+    .await?;
     send_link(
         &portal.svc,
         &member,
