@@ -139,7 +139,11 @@ pub struct OrgCreate {
     #[arg(long)]
     address: Option<String>,
     /// Where the portal is reached: the printed set-password link starts with it.
-    #[arg(long, env = "PRAXIS_SMS_PORTAL_URL", default_value = "http://127.0.0.1:3000")]
+    #[arg(
+        long,
+        env = "PRAXIS_SMS_PORTAL_URL",
+        default_value = "http://127.0.0.1:3000"
+    )]
     portal_url: String,
     #[command(flatten)]
     common: Common,

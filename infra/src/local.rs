@@ -36,9 +36,7 @@ pub async fn open_store(common: &Common) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 /// The store and the portal's accounts, which live in it.
-pub async fn open_stores(
-    common: &Common,
-) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn Accounts>)> {
+pub async fn open_stores(common: &Common) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn Accounts>)> {
     if common.backend == Backend::Aws {
         return aws_stores().await;
     }

@@ -31,6 +31,7 @@ struct FreshAccounts(tempfile::TempDir, SqliteStore);
 
 impl FreshAccounts {
     fn as_ref(&self) -> &dyn praxis_shared::ports::Accounts {
+        let _ = &self.0;
         &self.1
     }
 }

@@ -62,6 +62,8 @@ pub async fn demo_credentials(
     let pw: String = Secret::generate().expose().chars().take(20).collect();
     let hashed =
         password::hash(&pw).map_err(|e| PortError::Unavailable(format!("password: {e}")))?;
-    accounts.set_password(org.id, account.id, &hashed, now).await?;
+    accounts
+        .set_password(org.id, account.id, &hashed, now)
+        .await?;
     Ok((org.email.as_str().to_owned(), pw))
 }

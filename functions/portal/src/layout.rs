@@ -24,7 +24,12 @@ const NAV: [(Nav, &str, &str, bool); 7] = [
     (Nav::Messages, "/sms", "SMS", false),
     (Nav::Replies, "/antworten", "Antworten", false),
     (Nav::Invoices, "/rechnungen", "Rechnungen", true),
-    (Nav::ApiKey, "/organization/apikey", "Zugang > API-Key", true),
+    (
+        Nav::ApiKey,
+        "/organization/apikey",
+        "Zugang > API-Key",
+        true,
+    ),
     (Nav::Settings, "/einstellungen", "Einstellungen", true),
     (Nav::Checker, "/textpruefer", "Textprüfer", false),
 ];
@@ -168,8 +173,14 @@ mod tests {
 
     #[test]
     fn german_times_follow_summer_time() {
-        let winter = Utc.with_ymd_and_hms(2026, 11, 28, 13, 5, 0).single().expect("t");
-        let summer = Utc.with_ymd_and_hms(2026, 7, 1, 13, 5, 0).single().expect("t");
+        let winter = Utc
+            .with_ymd_and_hms(2026, 11, 28, 13, 5, 0)
+            .single()
+            .expect("t");
+        let summer = Utc
+            .with_ymd_and_hms(2026, 7, 1, 13, 5, 0)
+            .single()
+            .expect("t");
         assert_eq!(time(winter), "28.11.2026, 14:05");
         assert_eq!(time(summer), "01.07.2026, 15:05");
         assert_eq!(percent(956, 1000), "95,6 %");

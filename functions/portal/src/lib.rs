@@ -72,16 +72,25 @@ pub fn router(svc: Services, config: PortalConfig) -> Router {
         .route("/antworten/sperre-aufheben", post(replies::lift_opt_out))
         .route("/rechnungen", get(invoices::page))
         .route("/rechnungen/{id}/pdf", get(invoices::pdf))
-        .route("/organization/apikey", get(apikey::page).post(apikey::create))
+        .route(
+            "/organization/apikey",
+            get(apikey::page).post(apikey::create),
+        )
         .route(
             "/organization/apikey/{id}/widerrufen",
             get(apikey::confirm_revoke).post(apikey::revoke),
         )
         .route("/einstellungen", get(settings::page).post(settings::save))
-        .route("/einstellungen/absender-pruefen", get(settings::check_sender))
+        .route(
+            "/einstellungen/absender-pruefen",
+            get(settings::check_sender),
+        )
         .route("/einstellungen/passwort", post(settings::change_password))
         .route("/einstellungen/team", post(settings::invite))
-        .route("/einstellungen/team/{id}/entfernen", post(settings::remove_member))
+        .route(
+            "/einstellungen/team/{id}/entfernen",
+            post(settings::remove_member),
+        )
         .route("/textpruefer", get(checker::page).post(checker::submit))
         .route("/textpruefer/zaehlen", post(checker::count))
         .route("/abmelden", post(auth::sign_out))

@@ -80,7 +80,11 @@ mod tests {
         assert!(verify("korrekt pferd batterie", Some(&h)));
         assert!(!verify("korrekt pferd batteriE", Some(&h)));
         assert!(!verify("korrekt pferd batterie", None));
-        assert_ne!(h, hash("korrekt pferd batterie").expect("hash"), "fresh salt");
+        assert_ne!(
+            h,
+            hash("korrekt pferd batterie").expect("hash"),
+            "fresh salt"
+        );
     }
 
     #[test]

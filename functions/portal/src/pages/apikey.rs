@@ -15,12 +15,20 @@ use crate::form::Form;
 use crate::layout::{self, Nav, csrf, notice};
 use crate::session::{Owner, Signed};
 
-fn view(portal: &Portal, signed: &Signed, keys: &[ApiKeyRecord], new: Option<&ApiKey>, revoked: bool) -> Markup {
+fn view(
+    portal: &Portal,
+    signed: &Signed,
+    keys: &[ApiKeyRecord],
+    new: Option<&ApiKey>,
+    revoked: bool,
+) -> Markup {
     let sender = signed
         .org
         .default_sender
         .as_ref()
-        .map_or("(noch keiner – unter Einstellungen festlegen)", |s| s.as_str());
+        .map_or("(noch keiner – unter Einstellungen festlegen)", |s| {
+            s.as_str()
+        });
     let content = html! {
         @if revoked { (notice("Der API-Key ist widerrufen. Anfragen mit ihm werden abgelehnt.", true)) }
         @if let Some(key) = new {
@@ -137,7 +145,12 @@ pub async fn confirm_revoke(
             a.button.secondary href="/organization/apikey" { "Abbrechen" }
         }
     };
-    Ok(layout::page("API-Key widerrufen", &signed, Nav::ApiKey, content))
+    Ok(layout::page(
+        "API-Key widerrufen",
+        &signed,
+        Nav::ApiKey,
+        content,
+    ))
 }
 
 pub async fn revoke(

@@ -118,7 +118,10 @@ pub async fn sign_in(
     let svc = &portal.svc;
     let now = svc.clock.now();
     let raw_email = form.get("email");
-    let keys = [account_key(raw_email), format!("client:{}", client_of(&headers))];
+    let keys = [
+        account_key(raw_email),
+        format!("client:{}", client_of(&headers)),
+    ];
     let answer = |status: StatusCode, text: &'static str| {
         public_page(&portal, &headers, status, "Anmelden", |t| {
             sign_in_form(t, raw_email, Some((text, false)))
@@ -202,9 +205,13 @@ fn signed_out(portal: &Portal) -> Response {
 }
 
 pub async fn forgot_page(State(portal): State<Portal>, headers: HeaderMap) -> Response {
-    public_page(&portal, &headers, StatusCode::OK, "Passwort vergessen", |t| {
-        forgot_form(t, None)
-    })
+    public_page(
+        &portal,
+        &headers,
+        StatusCode::OK,
+        "Passwort vergessen",
+        |t| forgot_form(t, None),
+    )
 }
 
 fn forgot_form(token: &str, message: Option<&str>) -> Markup {
@@ -251,12 +258,20 @@ pub async fn forgot(
         .await?;
     }
     // The same answer whether or not the address has an account.
-    Ok(public_page(&portal, &headers, StatusCode::OK, "Passwort vergessen", |t| {
-        forgot_form(
-            t,
-            Some("Falls zu dieser Adresse ein Zugang besteht, haben wir Ihnen einen Link geschickt."),
-        )
-    }))
+    Ok(public_page(
+        &portal,
+        &headers,
+        StatusCode::OK,
+        "Passwort vergessen",
+        |t| {
+            forgot_form(
+                t,
+                Some(
+                    "Falls zu dieser Adresse ein Zugang besteht, haben wir Ihnen einen Link geschickt.",
+                ),
+            )
+        },
+    ))
 }
 
 /// A one-time link that sets `account`'s password, valid for `ttl` from `now`.
@@ -341,9 +356,13 @@ pub async fn set_password(
 ) -> Result<Response, PortalError> {
     let link = form.get("token").to_owned();
     let again = |message: String| {
-        public_page(&portal, &headers, StatusCode::UNPROCESSABLE_ENTITY, "Passwort setzen", |t| {
-            set_password_form(t, &link, Some(&message))
-        })
+        public_page(
+            &portal,
+            &headers,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Passwort setzen",
+            |t| set_password_form(t, &link, Some(&message)),
+        )
     };
     // The password is checked before the link is used up.
     let pw = form.get("password").to_owned();
@@ -356,7 +375,13 @@ pub async fn set_password(
     };
     let now = portal.svc.clock.now();
     let taken = match Secret::parse(&link) {
-        Some(secret) => portal.svc.accounts.take_password_token(&secret.hash(), now).await?,
+        Some(secret) => {
+            portal
+                .svc
+                .accounts
+                .take_password_token(&secret.hash(), now)
+                .await?
+        }
         None => None,
     };
     let Some(token) = taken else {

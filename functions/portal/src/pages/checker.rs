@@ -18,13 +18,34 @@ use crate::session::Signed;
 
 /// The product FAQ's suggested texts ("Textvorlagen").
 pub const SUGGESTIONS: [(&str, &str); 7] = [
-    ("Terminbestätigung", "Terminbestätigung für Silvana Müller: 19.08. um 16:30 Uhr. Verhindert/Fragen? Tel: 01234-567890 Viele Grüße Zahnarztpraxis Dr. Mustermann"),
-    ("Terminerinnerung", "Terminerinnerung Silvana Müller: 19.08. um 16:30 Uhr. Bei Verhinderung absagen unter 01234-567890 Viele Grüße Zahnarztpraxis Dr. Mustermann"),
-    ("Recall: Kontrolle", "Hallo Frau Müller, es ist wieder Zeit für eine Kontrolle. Rufen Sie uns bitte unter 01234-567890 an. Viele Grüße Zahnarztpraxis Dr. Mustermann"),
-    ("Recall: Vorsorge", "Lieber Patient, der nächste Vorsorge- bzw. Kontrolltermin steht an. Wir freuen uns auf Ihren Anruf unter 01234-567890. Zahnarztpraxis Dr. Mustermann"),
-    ("Recall: Prophylaxe", "Hallo Frau Silvana Müller, bitte vereinbaren Sie Ihren nächsten Prophylaxe-/Kontroll-Termin. Ihre Zahnarztpraxis Dr. Mustermann 01234-567890"),
-    ("Recall: Erinnerung", "Erinnerung für Martina Mustermann: Bitte vereinbaren Sie Ihren nächsten Prophylaxe-/Kontroll-Termin in Ihrer Praxis Dr. Mustermann 01234-567890"),
-    ("Recall: Patientin", "Liebe Patientin, bitte vereinbaren Sie einen Vorsorge- bzw. Kontrolltermin mit uns. Zahnarztpraxis Dr. Mustermann freut sich auf Ihren Anruf: 01234-567890"),
+    (
+        "Terminbestätigung",
+        "Terminbestätigung für Silvana Müller: 19.08. um 16:30 Uhr. Verhindert/Fragen? Tel: 01234-567890 Viele Grüße Zahnarztpraxis Dr. Mustermann",
+    ),
+    (
+        "Terminerinnerung",
+        "Terminerinnerung Silvana Müller: 19.08. um 16:30 Uhr. Bei Verhinderung absagen unter 01234-567890 Viele Grüße Zahnarztpraxis Dr. Mustermann",
+    ),
+    (
+        "Recall: Kontrolle",
+        "Hallo Frau Müller, es ist wieder Zeit für eine Kontrolle. Rufen Sie uns bitte unter 01234-567890 an. Viele Grüße Zahnarztpraxis Dr. Mustermann",
+    ),
+    (
+        "Recall: Vorsorge",
+        "Lieber Patient, der nächste Vorsorge- bzw. Kontrolltermin steht an. Wir freuen uns auf Ihren Anruf unter 01234-567890. Zahnarztpraxis Dr. Mustermann",
+    ),
+    (
+        "Recall: Prophylaxe",
+        "Hallo Frau Silvana Müller, bitte vereinbaren Sie Ihren nächsten Prophylaxe-/Kontroll-Termin. Ihre Zahnarztpraxis Dr. Mustermann 01234-567890",
+    ),
+    (
+        "Recall: Erinnerung",
+        "Erinnerung für Martina Mustermann: Bitte vereinbaren Sie Ihren nächsten Prophylaxe-/Kontroll-Termin in Ihrer Praxis Dr. Mustermann 01234-567890",
+    ),
+    (
+        "Recall: Patientin",
+        "Liebe Patientin, bitte vereinbaren Sie einen Vorsorge- bzw. Kontrolltermin mit uns. Zahnarztpraxis Dr. Mustermann freut sich auf Ihren Anruf: 01234-567890",
+    ),
 ];
 
 /// What the checker says about a text.
@@ -46,7 +67,10 @@ pub fn verdict(text: &str) -> Verdict {
             format!("Der Text bräuchte {segments} SMS; höchstens {max} sind erlaubt.")
         }
         praxis_shared::domain::TextError::ControlCharacter { position, .. } => {
-            format!("Der Text enthält an Stelle {} ein Steuerzeichen.", position + 1)
+            format!(
+                "Der Text enthält an Stelle {} ein Steuerzeichen.",
+                position + 1
+            )
         }
         praxis_shared::domain::TextError::ClusterTooLong { position, .. } => {
             format!("Das Zeichen an Stelle {} ist zu lang.", position + 1)
@@ -63,7 +87,11 @@ pub fn verdict(text: &str) -> Verdict {
 
 fn view(signed: &Signed, text: &str) -> Markup {
     let v = verdict(text);
-    let forcing: Vec<char> = v.forcing_ucs2.iter().filter_map(|s| s.chars().next()).collect();
+    let forcing: Vec<char> = v
+        .forcing_ucs2
+        .iter()
+        .filter_map(|s| s.chars().next())
+        .collect();
     let content = html! {
         p.lead { "Prüfen Sie, wie viele SMS ein Text kostet. Bis 160 Zeichen ist es eine SMS; längere Texte werden in Teile zu 153 Zeichen geteilt. Einige Zeichen (z. B. Emojis, typografische Anführungszeichen) erzwingen die Kodierung UCS-2: dann passen nur 70 Zeichen in eine SMS." }
         form method="post" action="/textpruefer" data-checker {

@@ -286,7 +286,12 @@ pub async fn detail(
             }
         }
     };
-    Ok(layout::page("SMS im Detail", &signed, Nav::Messages, content))
+    Ok(layout::page(
+        "SMS im Detail",
+        &signed,
+        Nav::Messages,
+        content,
+    ))
 }
 
 /// Why a message was not delivered, in the FAQ's words.
@@ -317,7 +322,9 @@ pub async fn csv(
             m.to.as_str().to_owned(),
             m.sender.as_str().to_owned(),
             m.status.label_de().to_owned(),
-            m.reason.map(|r| reason_de(r).to_owned()).unwrap_or_default(),
+            m.reason
+                .map(|r| reason_de(r).to_owned())
+                .unwrap_or_default(),
             m.segments.to_string(),
             m.encoding.as_str().to_owned(),
             m.text.clone(),
@@ -346,7 +353,9 @@ pub async fn csv(
 /// One CSV cell: quoted when it needs to be; a text that a spreadsheet would take for a
 /// formula gets a leading apostrophe.
 fn cell(v: &str) -> String {
-    let v = if v.starts_with(['=', '@']) || (v.starts_with(['-', '+']) && !v[1..].chars().all(|c| c.is_ascii_digit())) {
+    let v = if v.starts_with(['=', '@'])
+        || (v.starts_with(['-', '+']) && !v[1..].chars().all(|c| c.is_ascii_digit()))
+    {
         format!("'{v}")
     } else {
         v.to_owned()

@@ -86,7 +86,10 @@ pub fn chart(days: &[Day], first: NaiveDate) -> String {
     let plot_h = h - pad_bottom - 8.0;
     let slot = (w - pad_left) / days.len().max(1) as f64;
     let bar = (slot * 0.7).max(1.0);
-    let total: u32 = days.iter().map(|d| d.delivered + d.undelivered + d.open).sum();
+    let total: u32 = days
+        .iter()
+        .map(|d| d.delivered + d.undelivered + d.open)
+        .sum();
     let mut s = String::new();
     let _ = write!(
         s,

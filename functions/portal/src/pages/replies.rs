@@ -103,7 +103,12 @@ pub async fn lift_opt_out(
 ) -> Result<Response, PortalError> {
     let number = PhoneNumber::parse(form.get("number"), signed.org.region)
         .map_err(|_| PortalError::NotFound)?;
-    if !portal.svc.store.lift_opt_out(signed.org.id, &number).await? {
+    if !portal
+        .svc
+        .store
+        .lift_opt_out(signed.org.id, &number)
+        .await?
+    {
         return Err(PortalError::NotFound);
     }
     tracing::info!(practice = %signed.org.id, number = %number.masked(), "opt-out lifted in the portal");

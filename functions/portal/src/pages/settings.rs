@@ -32,7 +32,9 @@ pub fn sender_problem(e: &SenderError) -> String {
         SenderError::NoLetter => {
             "Eine Rufnummer als Absender besteht nur aus Ziffern, ohne Leerzeichen.".to_owned()
         }
-        SenderError::MisplacedPlus => "Ein „+“ ist nur am Anfang einer Rufnummer erlaubt.".to_owned(),
+        SenderError::MisplacedPlus => {
+            "Ein „+“ ist nur am Anfang einer Rufnummer erlaubt.".to_owned()
+        }
         SenderError::NonAsciiLetter { ch } => format!(
             "„{ch}“ ist nicht erlaubt: viele Netze lehnen Umlaute ab (schreiben Sie z. B. „ae“ für „ä“)."
         ),
@@ -135,7 +137,12 @@ async fn view(
             }
         }
     };
-    Ok(layout::page("Einstellungen", signed, Nav::Settings, content))
+    Ok(layout::page(
+        "Einstellungen",
+        signed,
+        Nav::Settings,
+        content,
+    ))
 }
 
 pub async fn page(
@@ -146,7 +153,10 @@ pub async fn page(
     let q = Fields::parse(q.unwrap_or_default().as_bytes());
     let message = match q.get("hinweis") {
         "gespeichert" => Some(("Gespeichert.".to_owned(), true)),
-        "passwort" => Some(("Ihr Passwort ist geändert. Andere Geräte sind abgemeldet.".to_owned(), true)),
+        "passwort" => Some((
+            "Ihr Passwort ist geändert. Andere Geräte sind abgemeldet.".to_owned(),
+            true,
+        )),
         "eingeladen" => Some(("Die Einladung ist verschickt.".to_owned(), true)),
         "entfernt" => Some(("Das Teammitglied ist entfernt.".to_owned(), true)),
         _ => None,
@@ -280,7 +290,10 @@ pub async fn invite(
             &portal,
             &signed,
             None,
-            Some(("Zu dieser E-Mail-Adresse gibt es schon einen Zugang.".into(), false)),
+            Some((
+                "Zu dieser E-Mail-Adresse gibt es schon einen Zugang.".into(),
+                false,
+            )),
             None,
         )
         .await?;
@@ -319,7 +332,12 @@ pub async fn remove_member(
         .ok()
         .and_then(|Path(id)| AccountId::parse(&id).ok())
         .ok_or(PortalError::NotFound)?;
-    if !portal.svc.accounts.delete_team_member(signed.org.id, id).await? {
+    if !portal
+        .svc
+        .accounts
+        .delete_team_member(signed.org.id, id)
+        .await?
+    {
         return Err(PortalError::NotFound);
     }
     Ok(Redirect::to("/einstellungen?hinweis=entfernt").into_response())
