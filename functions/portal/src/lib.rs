@@ -115,9 +115,10 @@ pub fn router(svc: Services, config: PortalConfig) -> Router {
         .with_state(portal)
 }
 
-/// The Content-Security-Policy allows only our own stylesheet and script: no inline code, no
+/// The Content-Security-Policy allows only our own stylesheet and script (and its fetches to
+/// us, for the live checks): no inline code, no
 /// other origin, no framing, forms posting only here.
-pub const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
+pub const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; \
      img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 async fn security_headers(req: Request, next: Next) -> Response {
