@@ -128,10 +128,15 @@ pub fn chart(days: &[Day], first: NaiveDate) -> String {
         }
         if i % 5 == 0 || i == days.len() - 1 {
             let day = first + Duration::days(i as i64);
+            // The last label ends at its bar, so it stays inside the picture.
+            let (anchor, at) = if i == days.len() - 1 {
+                ("end", x + bar)
+            } else {
+                ("middle", x + bar / 2.0)
+            };
             let _ = write!(
                 s,
-                "<text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"middle\">{}</text>",
-                x + bar / 2.0,
+                "<text x=\"{at:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"{anchor}\">{}</text>",
                 h - 6.0,
                 day.format("%d.%m.")
             );
