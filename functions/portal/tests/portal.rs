@@ -499,3 +499,17 @@ async fn an_invalid_default_sender_gets_a_clear_message_and_is_not_saved() {
     );
     assert_eq!(org_now.region.as_str(), "AT");
 }
+
+#[tokio::test]
+async fn the_sign_in_page_answers_an_api_gateway_event() {
+    let s = Stack::new();
+    let req = lambda_http::request::from_str(&praxis_shared::testing::event(
+        "portal/sign-in-page.json",
+        &[],
+    ))
+    .expect("an API Gateway event");
+    let res = call(s.router(), req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(text(&res).contains("<h1>Anmelden</h1>"));
+    assert!(set_cookie(&res, "praxis_form").is_some());
+}

@@ -20,8 +20,9 @@ use crate::form::Fields;
 use crate::layout::{self, Nav, badge};
 use crate::session::Signed;
 
-/// Messages on one page of the list.
+/// Messages on one page of the list, unless `pro_seite` asks for more (up to [`MAX_PAGE`]).
 pub const PAGE: usize = 50;
+pub const MAX_PAGE: usize = 1000;
 /// Rows of one CSV export at most.
 pub const CSV_MAX: usize = 20_000;
 /// Messages the store reads per query while searching for a number.
@@ -45,6 +46,8 @@ pub struct Filter {
     /// Digits of the number searched for (any part of it).
     pub number: String,
     pub after: Option<MessageId>,
+    /// Messages per page.
+    pub per_page: usize,
     /// What the form showed, to fill it in again.
     raw_from: String,
     raw_to: String,
@@ -75,6 +78,10 @@ impl Filter {
             to: date(q.get("bis")),
             number,
             after: MessageId::parse(q.get("nach")).ok(),
+            per_page: q
+                .get("pro_seite")
+                .parse()
+                .map_or(PAGE, |n: usize| n.clamp(1, MAX_PAGE)),
             raw_from: q.get("von").to_owned(),
             raw_to: q.get("bis").to_owned(),
             raw_number,
@@ -95,6 +102,9 @@ impl Filter {
         }
         if !self.raw_number.is_empty() {
             q.append_pair("nummer", &self.raw_number);
+        }
+        if self.per_page != PAGE {
+            q.append_pair("pro_seite", &self.per_page.to_string());
         }
         if let Some(a) = after {
             q.append_pair("nach", &a.to_string());
@@ -170,7 +180,7 @@ pub async fn list(
     RawQuery(q): RawQuery,
 ) -> Result<Markup, PortalError> {
     let filter = Filter::parse(q.as_deref(), &signed.org);
-    let (messages, next) = find(&portal.svc, &signed.org, &filter, PAGE).await?;
+    let (messages, next) = find(&portal.svc, &signed.org, &filter, filter.per_page).await?;
     let region = signed.org.region;
     let content = html! {
         p.lead { "Ihre SMS der vergangenen 60 Tage, die neuesten zuerst. Ältere SMS zeigen wir nicht an." }
