@@ -46,6 +46,18 @@ if ! command -v pdftotext >/dev/null 2>&1; then
   fi
 fi
 
+# The portal's end-to-end test drives Debian's Chromium through its chromedriver (never a
+# downloaded browser).
+step "chromium and chromium-driver (the portal in a real browser)"
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "chromium is missing: install chromium and chromium-driver (Debian: apt-get install chromium chromium-driver)" >&2
+    exit 1
+  fi
+fi
+
 step "template.yaml: cfn-lint, and the table and queues as the code defines them"
 if [ ! -x "$cache/cfn-venv/bin/cfn-lint" ] || ! "$cache/cfn-venv/bin/cfn-lint" --version 2>/dev/null | grep -q '1.58.0'; then
   python3 -m venv "$cache/cfn-venv"
@@ -84,6 +96,11 @@ scripts/moto.sh "${runner[@]}" --workspace
 # compile the AWS SDK a second time.
 step "openapi.yaml: a valid OpenAPI 3.1 document, and a live serve answers as it says"
 tests/openapi_live.sh
+
+step "the portal in headless Chromium against a live serve (tests/portal_e2e.sh)"
+started=$SECONDS
+tests/portal_e2e.sh
+echo "portal e2e: $((SECONDS - started)) s" >&2
 
 # docs/testing.md: every operation with generated positive and negative data, all checks, a fixed
 # seed and example count; then the document as client generators read it.
