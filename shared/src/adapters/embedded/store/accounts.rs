@@ -105,6 +105,19 @@ fn session_from(row: SessionRow) -> PortResult<Session> {
     })
 }
 
+/// What DynamoDB's TTL removes of the portal's items: sessions and links long over, counters
+/// of windows long closed (accounts stay).
+pub(super) fn purge(c: &rusqlite::Connection, cutoff: DateTime<Utc>) -> PortResult<()> {
+    for sql in [
+        "DELETE FROM sessions WHERE expires_at < ?1",
+        "DELETE FROM password_tokens WHERE expires_at < ?1",
+        "DELETE FROM sign_in_failures WHERE window_start < ?1",
+    ] {
+        c.execute(sql, [ms(cutoff)]).map_err(db)?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl Accounts for SqliteStore {
     async fn create_account(&self, account: &Account) -> PortResult<bool> {

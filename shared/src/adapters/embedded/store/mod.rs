@@ -1109,6 +1109,7 @@ impl Store for SqliteStore {
                 [ms(cutoff)],
             )
             .map_err(db)?;
+            accounts::purge(&tx, cutoff)?;
             tx.commit().map_err(db)?;
             Ok(n + replies)
         })
