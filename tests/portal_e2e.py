@@ -16,6 +16,7 @@ import urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 PASSWORD = "Sonnenschein-2026!"
@@ -93,12 +94,18 @@ def main():
         run(driver, wait, base, created, api, ids, a.screenshots)
     finally:
         driver.quit()
-    total = 0
     print(f"portal e2e: {len(failures)} failed", flush=True)
     return 1 if failures else 0
 
 
 def run(d, wait, base, created, api, ids, screenshots):
+    def go(element):
+        """Clicks what leads to another page and waits until that page has loaded."""
+        old = d.find_element(By.TAG_NAME, "html")
+        element.click()
+        wait.until(ec.staleness_of(old))
+        wait.until(lambda _: d.execute_script("return document.readyState") == "complete")
+
     h1 = lambda: d.find_element(By.TAG_NAME, "h1").text
     body = lambda: d.find_element(By.TAG_NAME, "body").text
 
@@ -106,19 +113,19 @@ def run(d, wait, base, created, api, ids, screenshots):
     d.get(created["portal_set_password_link"])
     check(h1() == "Passwort setzen", "the set-password link opens its form")
     d.find_element(By.ID, "password").send_keys(PASSWORD)
-    d.find_element(By.CSS_SELECTOR, "form button").click()
+    go(d.find_element(By.CSS_SELECTOR, "form button"))
     check("Ihr Passwort ist gesetzt" in body(), "the password is set, sign-in page says so")
 
     email = created["email"]
     d.find_element(By.ID, "email").send_keys(email)
     d.find_element(By.ID, "password").send_keys("falsch-falsch")
-    d.find_element(By.CSS_SELECTOR, "form button").click()
+    go(d.find_element(By.CSS_SELECTOR, "form button"))
     check("E-Mail-Adresse oder Passwort ist falsch." in body(), "a wrong password: a clear message")
     check(d.get_cookie("praxis_session") is None, "a wrong password: no session cookie")
     shot(d, screenshots, "anmelden")
 
     d.find_element(By.ID, "password").send_keys(PASSWORD)
-    d.find_element(By.CSS_SELECTOR, "form button").click()
+    go(d.find_element(By.CSS_SELECTOR, "form button"))
     check(h1() == "Übersicht", "signed in: the overview")
     check(d.get_cookie("praxis_session") is not None, "signed in: a session cookie")
     check(len(d.find_elements(By.CSS_SELECTOR, "svg.bars rect")) > 0, "the overview's chart has bars")
@@ -131,13 +138,13 @@ def run(d, wait, base, created, api, ids, screenshots):
     shot(d, screenshots, "sms")
 
     Select(d.find_element(By.ID, "status")).select_by_visible_text("nicht ausgeliefert")
-    d.find_element(By.CSS_SELECTOR, "form.filters button").click()
+    go(d.find_element(By.CSS_SELECTOR, "form.filters button"))
     wait.until(lambda _: "status=undelivered" in d.current_url)
     badges = [b.text for b in d.find_elements(By.CSS_SELECTOR, "td .badge")]
     check(badges and all(b == "nicht ausgeliefert" for b in badges), f"filter by status: {badges}")
 
     d.get(base + "/sms")
-    d.find_element(By.CSS_SELECTOR, "td a").click()
+    go(d.find_element(By.CSS_SELECTOR, "td a"))
     history = [li.text for li in d.find_elements(By.CSS_SELECTOR, "ol.history li")]
     check(h1() == "SMS im Detail" and len(history) >= 3, f"a message's history: {history}")
     shot(d, screenshots, "sms-detail")
@@ -155,7 +162,7 @@ def run(d, wait, base, created, api, ids, screenshots):
 
     d.get(base + "/organization/apikey")
     shot(d, screenshots, "api-key")
-    d.find_element(By.XPATH, "//button[text()='Neuen API-Key erstellen']").submit()
+    go(d.find_element(By.XPATH, "//button[text()='Neuen API-Key erstellen']"))
     found = d.find_elements(By.ID, "api-key")
     if not found:
         print(body(), flush=True)
@@ -168,9 +175,9 @@ def run(d, wait, base, created, api, ids, screenshots):
     d.get(base + "/organization/apikey")
     check(new_key not in d.page_source, "the key is not shown again")
     revokes = d.find_elements(By.CSS_SELECTOR, "a.button.danger")
-    revokes[-1].click()
+    go(revokes[-1])
     check(h1() == "API-Key widerrufen", "revoking asks for confirmation")
-    d.find_element(By.XPATH, "//button[text()='Ja, widerrufen']").click()
+    go(d.find_element(By.XPATH, "//button[text()='Ja, widerrufen']"))
     check("widerrufen" in body(), "the key is revoked")
     status, _ = api("/v1/key-check", new_key)
     check(status == 401, f"the API refuses the revoked key ({status})")
@@ -181,13 +188,13 @@ def run(d, wait, base, created, api, ids, screenshots):
     sender.send_keys("Zahnärzte Müller")
     wait.until(lambda _: d.find_element(By.ID, "sender-check").text != "")
     check("Umlaute" in d.find_element(By.ID, "sender-check").text, "the sender is checked as one types")
-    d.find_element(By.XPATH, "//button[text()='Speichern']").click()
+    go(d.find_element(By.XPATH, "//button[text()='Speichern']"))
     check("Nicht gespeichert" in body(), "an invalid sender: a clear message")
     shot(d, screenshots, "einstellungen-fehler")
     sender = d.find_element(By.ID, "sender")
     sender.clear()
     sender.send_keys("ZahnSonne")
-    d.find_element(By.XPATH, "//button[text()='Speichern']").click()
+    go(d.find_element(By.XPATH, "//button[text()='Speichern']"))
     check("Gespeichert." in body(), "a valid sender is saved")
     status, who = api("/v1/key-check", created["api_key"])
     check(who.get("default_sender") == "ZahnSonne" or "ZahnSonne" in json.dumps(who),
@@ -207,22 +214,30 @@ def run(d, wait, base, created, api, ids, screenshots):
           "the text checker marks what forces UCS-2")
     shot(d, screenshots, "textpruefer")
 
-    d.find_element(By.XPATH, "//button[text()='Abmelden']").click()
+    go(d.find_element(By.XPATH, "//button[text()='Abmelden']"))
     check("Sie sind abgemeldet." in body(), "signed out")
     d.get(base + "/sms")
     check(h1() == "Anmelden", "after signing out the SMS need a sign-in again")
 
 
 def shot(d, enabled, name):
+    """The whole page at a desktop and a phone width (Chromium's device emulation, so the page
+    lays out as on that screen), as PNG files in docs/screenshots/."""
     if not enabled:
         return
+    import base64
+
     os.makedirs("docs/screenshots", exist_ok=True)
     for width, label in [(1280, "desktop"), (390, "schmal")]:
-        d.set_window_size(width, 900)
+        metrics = {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600}
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
         height = d.execute_script("return document.documentElement.scrollHeight")
-        d.set_window_size(width, min(max(height, 600), 2400))
-        d.save_screenshot(f"docs/screenshots/{name}-{label}.png")
-    d.set_window_size(1280, 900)
+        metrics["height"] = min(max(height, 600), 3000)
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+        png = d.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})["data"]
+        with open(f"docs/screenshots/{name}-{label}.png", "wb") as f:
+            f.write(base64.b64decode(png))
+    d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 if __name__ == "__main__":
