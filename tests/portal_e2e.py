@@ -174,6 +174,8 @@ def run(d, wait, base, created, api, ids, screenshots):
     check(status == 200, f"the new key works against the API ({status})")
     d.get(base + "/organization/apikey")
     check(new_key not in d.page_source, "the key is not shown again")
+    row = [r.text for r in d.find_elements(By.CSS_SELECTOR, "tbody tr") if new_key[:10] in r.text]
+    check(row and "noch nie" not in row[0], f"the key's last use is shown: {row}")
     revokes = d.find_elements(By.CSS_SELECTOR, "a.button.danger")
     go(revokes[-1])
     check(h1() == "API-Key widerrufen", "revoking asks for confirmation")

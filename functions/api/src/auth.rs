@@ -7,6 +7,11 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use praxis_shared::domain::KeyId;
 use praxis_shared::domain::apikey::ApiKey;
 use praxis_shared::domain::org::Org;
 use praxis_shared::services::Services;
@@ -48,10 +53,33 @@ async fn practice_of(svc: &Services, headers: &HeaderMap) -> Result<Org, ApiErro
     if !record.hash.matches(&hash) || record.revoked_at.is_some() {
         return Err(ApiError::Unauthorized);
     }
+    note_use(svc, record.id).await;
     svc.store
         .get_org(record.org_id)
         .await?
         .ok_or(ApiError::Unauthorized)
+}
+
+/// How often one process writes a key's "last used" (the portal shows it): a write per key every
+/// few minutes, not one per request.
+const NOTE_EVERY: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Records that `key` was used, unless this process did so within [`NOTE_EVERY`]. A failure
+/// only costs the portal's figure, never the request.
+async fn note_use(svc: &Services, key: KeyId) {
+    static NOTED: Mutex<Option<HashMap<KeyId, DateTime<Utc>>>> = Mutex::new(None);
+    let now = svc.clock.now();
+    {
+        let mut noted = NOTED.lock().unwrap_or_else(|e| e.into_inner());
+        let noted = noted.get_or_insert_with(HashMap::new);
+        if noted.get(&key).is_some_and(|at| now - *at < NOTE_EVERY) {
+            return;
+        }
+        noted.insert(key, now);
+    }
+    if let Err(e) = svc.accounts.note_api_key_used(key, now).await {
+        tracing::warn!(error = %e, key = %key, "could not note the key's use");
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Practice {

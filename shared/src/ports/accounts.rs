@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::PortResult;
 use crate::domain::account::{Account, PasswordToken, Session};
 use crate::domain::org::EmailAddress;
-use crate::domain::{AccountId, OrgId};
+use crate::domain::{AccountId, KeyId, OrgId};
 
 #[async_trait]
 pub trait Accounts: Send + Sync {
@@ -63,6 +63,12 @@ pub trait Accounts: Send + Sync {
         now: DateTime<Utc>,
         window: Duration,
     ) -> PortResult<u32>;
+    /// Records that API key `key` was used at `at` (the API notes it now and then, not at every
+    /// request); a time older than the one stored changes nothing.
+    async fn note_api_key_used(&self, key: KeyId, at: DateTime<Utc>) -> PortResult<()>;
+    /// When each of `keys` was last noted as used; keys never used are left out.
+    async fn api_keys_last_used(&self, keys: &[KeyId]) -> PortResult<Vec<(KeyId, DateTime<Utc>)>>;
+
     /// The failures counted under `key` in the window still open at `now`.
     async fn sign_in_failures(
         &self,

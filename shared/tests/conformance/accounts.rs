@@ -291,6 +291,26 @@ pub async fn sign_in_failures_are_counted_per_key_within_a_window(store: &dyn Ac
     );
 }
 
+pub async fn an_api_key_remembers_when_it_was_last_used(store: &dyn Accounts) {
+    use praxis_shared::domain::KeyId;
+    let used = KeyId::new(t0());
+    let never = KeyId::new(t0());
+    store
+        .note_api_key_used(used, t0() + Duration::hours(2))
+        .await
+        .expect("note");
+    // An older time (a slow instance noting late) does not move it back.
+    store
+        .note_api_key_used(used, t0() + Duration::hours(1))
+        .await
+        .expect("older");
+    let seen = store
+        .api_keys_last_used(&[used, never])
+        .await
+        .expect("read");
+    assert_eq!(seen, vec![(used, t0() + Duration::hours(2))]);
+}
+
 #[macro_export]
 macro_rules! accounts_suite {
     ($make:expr) => {
@@ -301,6 +321,7 @@ macro_rules! accounts_suite {
             a_session_lives_while_used_and_until_its_absolute_end,
             a_password_link_works_once_and_not_after_it_expires,
             sign_in_failures_are_counted_per_key_within_a_window,
+            an_api_key_remembers_when_it_was_last_used,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

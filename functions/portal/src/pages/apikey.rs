@@ -15,10 +15,13 @@ use crate::form::Form;
 use crate::layout::{self, Nav, csrf, notice};
 use crate::session::{Owner, Signed};
 
+type LastUsed = Vec<(KeyId, chrono::DateTime<chrono::Utc>)>;
+
 fn view(
     portal: &Portal,
     signed: &Signed,
     keys: &[ApiKeyRecord],
+    last_used: &LastUsed,
     new: Option<&ApiKey>,
     revoked: bool,
 ) -> Markup {
@@ -60,12 +63,18 @@ fn view(
                 p.empty { "Noch kein API-Key." }
             } @else {
                 div.table-wrap { table {
-                    thead { tr { th scope="col" { "Key" } th scope="col" { "erstellt" } th scope="col" { "Status" } th scope="col" { span.visually-hidden { "Aktion" } } } }
+                    thead { tr { th scope="col" { "Key" } th scope="col" { "erstellt" } th scope="col" { "zuletzt benutzt" } th scope="col" { "Status" } th scope="col" { span.visually-hidden { "Aktion" } } } }
                     tbody {
                         @for k in keys {
                             tr {
                                 td data-label="Key" { code { (k.hint) "…" } }
                                 td data-label="erstellt" { (layout::time(k.created_at)) }
+                                td data-label="zuletzt benutzt" {
+                                    @match last_used.iter().find(|(id, _)| *id == k.id) {
+                                        Some((_, at)) => (layout::time(*at)),
+                                        None => "noch nie",
+                                    }
+                                }
                                 td data-label="Status" {
                                     @if let Some(at) = k.revoked_at { "widerrufen am " (layout::time(at)) } @else { span.badge.delivered { "aktiv" } }
                                 }
@@ -93,9 +102,9 @@ pub async fn page(
     Owner(signed): Owner,
     axum::extract::RawQuery(q): axum::extract::RawQuery,
 ) -> Result<Markup, PortalError> {
-    let keys = portal.svc.store.list_api_keys(signed.org.id).await?;
+    let (keys, last_used) = keys_of(&portal, &signed).await?;
     let revoked = q.as_deref() == Some("widerrufen=1");
-    Ok(view(&portal, &signed, &keys, None, revoked))
+    Ok(view(&portal, &signed, &keys, &last_used, None, revoked))
 }
 
 pub async fn create(
@@ -106,8 +115,19 @@ pub async fn create(
     let (key, record) = ApiKeyRecord::issue(signed.org.id, portal.svc.clock.now());
     portal.svc.store.put_api_key(&record).await?;
     tracing::info!(practice = %signed.org.id, key = %record.id, "API key created in the portal");
+    let (keys, last_used) = keys_of(&portal, &signed).await?;
+    Ok(view(&portal, &signed, &keys, &last_used, Some(&key), false))
+}
+
+/// The practice's keys and when each was last used.
+async fn keys_of(
+    portal: &Portal,
+    signed: &Signed,
+) -> Result<(Vec<ApiKeyRecord>, LastUsed), PortalError> {
     let keys = portal.svc.store.list_api_keys(signed.org.id).await?;
-    Ok(view(&portal, &signed, &keys, Some(&key), false))
+    let ids: Vec<KeyId> = keys.iter().map(|k| k.id).collect();
+    let last_used = portal.svc.accounts.api_keys_last_used(&ids).await?;
+    Ok((keys, last_used))
 }
 
 /// The practice's key `id`; another practice's is not found.

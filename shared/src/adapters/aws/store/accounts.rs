@@ -13,7 +13,7 @@ use super::{DynamoStore, Transacted};
 use crate::adapters::aws::error::{conditional, request, sdk_unavailable};
 use crate::domain::account::{Account, PasswordToken, Role, Session, login_key};
 use crate::domain::org::EmailAddress;
-use crate::domain::{AccountId, OrgId};
+use crate::domain::{AccountId, KeyId, OrgId};
 use crate::ports::{Accounts, PortError, PortResult};
 
 const SK_LOGIN: &str = "LOGIN";
@@ -37,6 +37,12 @@ fn session_pk(hash: &str) -> String {
 fn password_token_pk(hash: &str) -> String {
     format!("PWLINK#{hash}")
 }
+
+fn key_use_pk(key: KeyId) -> String {
+    format!("KEYUSE#{key}")
+}
+
+const SK_KEY_USE: &str = "KEYUSE";
 
 fn failures_pk(key: &str) -> String {
     format!("SIGNIN#{key}")
@@ -403,6 +409,31 @@ impl Accounts for DynamoStore {
         Err(PortError::Conflict(
             "sign-in failure counter contended".into(),
         ))
+    }
+
+    async fn note_api_key_used(&self, key_id: KeyId, at: DateTime<Utc>) -> PortResult<()> {
+        let mut e = Expr::default();
+        let used = e.name("last_used_at");
+        let at_v = e.value(s(stamp(at)));
+        let spec = UpdateSpec {
+            update: format!("SET {used} = {at_v}"),
+            condition: format!("attribute_not_exists({used}) OR {used} < {at_v}"),
+            expr: e,
+        };
+        // A time older than the stored one fails the condition: nothing to do.
+        self.update(key(key_use_pk(key_id), SK_KEY_USE), spec, ReturnValue::None)
+            .await?;
+        Ok(())
+    }
+
+    async fn api_keys_last_used(&self, keys: &[KeyId]) -> PortResult<Vec<(KeyId, DateTime<Utc>)>> {
+        let mut out = Vec::new();
+        for &k in keys {
+            if let Some(item) = self.get(key(key_use_pk(k), SK_KEY_USE)).await? {
+                out.push((k, Read::new(&item, "key use").time("last_used_at")?));
+            }
+        }
+        Ok(out)
     }
 
     async fn sign_in_failures(

@@ -9,7 +9,7 @@ use super::row::{corrupt, from_ms, ms};
 use super::{SqliteStore, conflict_or_db, db};
 use crate::domain::account::{Account, PasswordToken, Role, Session, login_key};
 use crate::domain::org::EmailAddress;
-use crate::domain::{AccountId, OrgId};
+use crate::domain::{AccountId, KeyId, OrgId};
 use crate::ports::{Accounts, PortError, PortResult};
 
 pub(super) const SCHEMA: &str = r#"
@@ -38,6 +38,10 @@ CREATE TABLE IF NOT EXISTS password_tokens (
     account_id TEXT NOT NULL,
     org_id TEXT NOT NULL,
     expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_key_usage (
+    key_id TEXT PRIMARY KEY,
+    last_used_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS sign_in_failures (
     key TEXT PRIMARY KEY,
@@ -378,6 +382,41 @@ impl Accounts for SqliteStore {
                 )
                 .map_err(db)?;
             Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        })
+        .await
+    }
+
+    async fn note_api_key_used(&self, key: KeyId, at: DateTime<Utc>) -> PortResult<()> {
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO api_key_usage (key_id, last_used_at) VALUES (?1, ?2) \
+                 ON CONFLICT (key_id) DO UPDATE SET last_used_at = ?2 WHERE last_used_at < ?2",
+                params![key.to_string(), ms(at)],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn api_keys_last_used(&self, keys: &[KeyId]) -> PortResult<Vec<(KeyId, DateTime<Utc>)>> {
+        let keys = keys.to_vec();
+        self.run(move |c| {
+            let mut out = Vec::new();
+            for key in keys {
+                let at: Option<i64> = c
+                    .query_row(
+                        "SELECT last_used_at FROM api_key_usage WHERE key_id = ?1",
+                        params![key.to_string()],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(db)?;
+                if let Some(at) = at {
+                    out.push((key, from_ms(at)?));
+                }
+            }
+            Ok(out)
         })
         .await
     }
