@@ -75,7 +75,10 @@ pub async fn accounts_are_listed_per_practice_and_team_members_removed(store: &d
         .iter()
         .map(|a| a.id)
         .collect();
-    assert_eq!(listed, vec![owner.id, member.id]);
+    // Oldest first: by id, which is the creation time (both made in the same millisecond here).
+    let mut expected = vec![owner.id, member.id];
+    expected.sort();
+    assert_eq!(listed, expected);
 
     assert!(
         !store
