@@ -22,7 +22,7 @@ start_serve
 
 # A practice of its own, as an operator creates one: its main account gets a set-password link.
 created=$("$bin" org create --data-dir "$data_dir" --name "Zahnarztpraxis Dr. Sonnenschein" \
-  --email rezeption@sonnenschein.example --sender DrSonne --portal-url "$url" \
+  --email rezeption@sonnenschein.example --sender DrSonne --public-url "$url" \
   --address "Lindenallee 5, 50667 Köln")
 # A patient's reply and an opt-out, so the replies page has something to show.
 new_org=$("$python" -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$created")

@@ -138,13 +138,13 @@ pub struct OrgCreate {
     /// ("Hauptstraße 1, 12345 Musterstadt").
     #[arg(long)]
     address: Option<String>,
-    /// Where the portal is reached: the printed set-password link starts with it.
+    /// The stack's public URL, where the portal is: the printed set-password link starts with it.
     #[arg(
         long,
-        env = "PRAXIS_SMS_PORTAL_URL",
+        env = "PRAXIS_SMS_PUBLIC_URL",
         default_value = "http://127.0.0.1:3000"
     )]
-    portal_url: String,
+    public_url: String,
     #[command(flatten)]
     common: Common,
 }
@@ -274,7 +274,7 @@ pub async fn org(cmd: OrgCommand) -> anyhow::Result<()> {
             let link = praxis_portal::accounts::create_main_account(
                 accounts.as_ref(),
                 &org,
-                &a.portal_url,
+                &a.public_url,
                 Utc::now(),
             )
             .await

@@ -93,7 +93,7 @@ async fn run(messages: usize, runs: usize) -> Res<()> {
     }
     let router = praxis_portal::router(
         svc.clone(),
-        praxis_portal::PortalConfig::new("http://127.0.0.1:3000", "http://127.0.0.1:3000"),
+        praxis_portal::PortalConfig::new("http://127.0.0.1:3000"),
     );
     let cookie = format!("praxis_session={}", secret.expose());
     for (path, rows) in [

@@ -22,26 +22,47 @@ use axum::routing::{get, post};
 use http::{HeaderValue, header};
 use praxis_shared::services::Services;
 
-/// Where the portal and the API are reached from outside.
-#[derive(Debug, Clone)]
+/// Where the stack (portal and API, one HTTP API) is reached from outside.
+#[derive(Debug, Clone, Default)]
 pub struct PortalConfig {
-    /// The portal's root URL without a trailing slash: links in e-mails start with it, and
-    /// the session cookie is `Secure` when it is https.
-    pub public_url: String,
-    /// The API's base URL, as Dentport's "URL" field takes it.
-    pub api_url: String,
+    /// The stack's root URL without a trailing slash (links in e-mails, the URL Dentport
+    /// takes); `None`: the `Host` the request came to, over https (API Gateway's own domain).
+    pub public_url: Option<String>,
 }
 
 impl PortalConfig {
-    pub fn new(public_url: &str, api_url: &str) -> PortalConfig {
+    pub fn new(public_url: &str) -> PortalConfig {
         PortalConfig {
-            public_url: public_url.trim_end_matches('/').to_owned(),
-            api_url: api_url.trim_end_matches('/').to_owned(),
+            public_url: Some(public_url.trim_end_matches('/').to_owned()),
         }
     }
 
+    /// The URL each request came to (behind API Gateway, always https).
+    pub fn from_requests() -> PortalConfig {
+        PortalConfig::default()
+    }
+
+    /// The session cookie is `Secure` unless the stack is reached over plain http (`serve`).
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.starts_with("https://")
+        self.public_url
+            .as_deref()
+            .is_none_or(|u| u.starts_with("https://"))
+    }
+
+    /// The stack's root URL for a request with these headers.
+    pub fn base_url(&self, headers: &http::HeaderMap) -> String {
+        if let Some(u) = &self.public_url {
+            return u.clone();
+        }
+        let host = headers
+            .get(http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .filter(|h| {
+                h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
+            })
+            .unwrap_or("localhost");
+        format!("https://{host}")
     }
 }
 
@@ -140,4 +161,30 @@ async fn security_headers(req: Request, next: Next) -> Response {
     h.entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_configured_url_links_point_at_the_host_the_request_came_to() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            header::HOST,
+            HeaderValue::from_static("abc123.execute-api.eu-central-1.amazonaws.com"),
+        );
+        let behind_gateway = PortalConfig::from_requests();
+        assert_eq!(
+            behind_gateway.base_url(&headers),
+            "https://abc123.execute-api.eu-central-1.amazonaws.com"
+        );
+        assert!(behind_gateway.secure_cookies());
+        headers.insert(header::HOST, HeaderValue::from_static("evil\"host/x"));
+        assert_eq!(behind_gateway.base_url(&headers), "https://localhost");
+
+        let local = PortalConfig::new("http://127.0.0.1:3000/");
+        assert_eq!(local.base_url(&headers), "http://127.0.0.1:3000");
+        assert!(!local.secure_cookies());
+    }
 }

@@ -52,10 +52,7 @@ impl Stack {
     }
 
     fn router(&self) -> axum::Router {
-        router(
-            self.svc.clone(),
-            PortalConfig::new("http://127.0.0.1:3000", "http://127.0.0.1:3000"),
-        )
+        router(self.svc.clone(), PortalConfig::new("http://127.0.0.1:3000"))
     }
 
     /// An account with [`PASSWORD`].

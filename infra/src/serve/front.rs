@@ -29,10 +29,7 @@ pub fn router(svc: Services, public_url: String, blobs: Option<FileBlobs>) -> Ro
         api: praxis_api::router(svc.clone()),
         inbound: praxis_inbound::router(svc.clone(), Some(public_url.clone())),
         webhooks: praxis_dlr::router(svc.clone(), Some(public_url.clone())),
-        portal: praxis_portal::router(
-            svc,
-            praxis_portal::PortalConfig::new(&public_url, &public_url),
-        ),
+        portal: praxis_portal::router(svc, praxis_portal::PortalConfig::new(&public_url)),
     };
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))

@@ -5,6 +5,7 @@
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use http::HeaderMap;
 use maud::{Markup, html};
 use praxis_shared::domain::KeyId;
 use praxis_shared::domain::apikey::{ApiKey, ApiKeyRecord};
@@ -18,7 +19,7 @@ use crate::session::{Owner, Signed};
 type LastUsed = Vec<(KeyId, chrono::DateTime<chrono::Utc>)>;
 
 fn view(
-    portal: &Portal,
+    base_url: &str,
     signed: &Signed,
     keys: &[ApiKeyRecord],
     last_used: &LastUsed,
@@ -50,7 +51,7 @@ fn view(
             ol.steps {
                 li { "Öffnen Sie " strong { "Stammdaten > System > Konfiguration > Hardware > SMS-Versand" } " in Dentport." }
                 li { "Wählen Sie im Feld „SMS - Dienst“ " strong { "„dentportSMS von SUMUS Software“" } "." }
-                li { "Feld „URL“: " code.value { (portal.config.api_url) } }
+                li { "Feld „URL“: " code.value { (base_url) } }
                 li { "Feld „Key“: Ihr API-Key (wird nur beim Erstellen angezeigt)." }
                 li { "Mit „Key-Check“ prüfen Sie die Richtigkeit." }
                 li { "Feld „Absender“: " code.value { (sender) } " – 16 Ziffern oder 11 Buchstaben (oder eine Kombination aus Buchstaben und Zahlen) sind zulässig." }
@@ -100,23 +101,27 @@ fn view(
 pub async fn page(
     State(portal): State<Portal>,
     Owner(signed): Owner,
+    headers: HeaderMap,
     axum::extract::RawQuery(q): axum::extract::RawQuery,
 ) -> Result<Markup, PortalError> {
     let (keys, last_used) = keys_of(&portal, &signed).await?;
     let revoked = q.as_deref() == Some("widerrufen=1");
-    Ok(view(&portal, &signed, &keys, &last_used, None, revoked))
+    let base = portal.config.base_url(&headers);
+    Ok(view(&base, &signed, &keys, &last_used, None, revoked))
 }
 
 pub async fn create(
     State(portal): State<Portal>,
     Owner(signed): Owner,
+    headers: HeaderMap,
     Form(_): Form,
 ) -> Result<Markup, PortalError> {
     let (key, record) = ApiKeyRecord::issue(signed.org.id, portal.svc.clock.now());
     portal.svc.store.put_api_key(&record).await?;
     tracing::info!(practice = %signed.org.id, key = %record.id, "API key created in the portal");
     let (keys, last_used) = keys_of(&portal, &signed).await?;
-    Ok(view(&portal, &signed, &keys, &last_used, Some(&key), false))
+    let base = portal.config.base_url(&headers);
+    Ok(view(&base, &signed, &keys, &last_used, Some(&key), false))
 }
 
 /// The practice's keys and when each was last used.

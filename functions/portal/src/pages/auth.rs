@@ -240,7 +240,7 @@ pub async fn forgot(
         let link = password_link(
             portal.svc.accounts.as_ref(),
             portal.svc.clock.now(),
-            &portal.config.public_url,
+            &portal.config.base_url(&headers),
             &account,
             RESET_TTL,
         )

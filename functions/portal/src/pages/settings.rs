@@ -262,6 +262,7 @@ pub async fn change_password(
 pub async fn invite(
     State(portal): State<Portal>,
     Owner(signed): Owner,
+    headers: http::HeaderMap,
     Form(form): Form,
 ) -> Result<Response, PortalError> {
     let Ok(email) = EmailAddress::parse(form.get("email")) else {
@@ -302,7 +303,7 @@ pub async fn invite(
     let link = password_link(
         portal.svc.accounts.as_ref(),
         now,
-        &portal.config.public_url,
+        &portal.config.base_url(&headers),
         &member,
         WELCOME_TTL,
     )
