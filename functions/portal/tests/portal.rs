@@ -510,3 +510,27 @@ async fn the_sign_in_page_answers_an_api_gateway_event() {
     assert!(text(&res).contains("<h1>Anmelden</h1>"));
     assert!(set_cookie(&res, "praxis_form").is_some());
 }
+
+#[tokio::test]
+async fn password_links_are_mailed_at_most_three_times_in_fifteen_minutes() {
+    let s = Stack::new();
+    let (org, _) = practice(&s.svc, "Praxis Dr. Muster", Region::DE).await;
+    s.account(&org, "chef@example.de", Role::Owner).await;
+    let (token, cookie) = s.form_cookie().await;
+    for _ in 0..5 {
+        let res = s
+            .post(
+                "/passwort-vergessen",
+                &cookie,
+                &[("csrf", &token), ("email", "chef@example.de")],
+            )
+            .await;
+        assert!(text(&res).contains("haben wir Ihnen einen Link geschickt"));
+    }
+    let mails = std::fs::read_dir(s._backend.dir().join("outbox"))
+        .expect("outbox")
+        .filter_map(Result::ok)
+        .filter(|e| std::fs::read_to_string(e.path()).is_ok_and(|m| m.contains("passwort-setzen")))
+        .count();
+    assert_eq!(mails, 3);
+}

@@ -22,6 +22,9 @@ use crate::session::{self, FORM_COOKIE, Signed};
 /// Failed sign-ins allowed per account and per client within [`THROTTLE_WINDOW`].
 pub const MAX_FAILURES: u32 = 5;
 pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+/// "Passwort vergessen" e-mails per address within [`THROTTLE_WINDOW`]; more requests get the
+/// same answer and no mail (no one can flood a practice's inbox through the form).
+pub const MAX_RESET_MAILS: u32 = 3;
 /// How long a "Passwort vergessen" link works.
 pub const RESET_TTL: Duration = Duration::minutes(30);
 /// How long an invitation's or a new practice's link works.
@@ -234,7 +237,17 @@ pub async fn forgot(
     headers: HeaderMap,
     PublicForm(form): PublicForm,
 ) -> Result<Response, PortalError> {
-    if let Ok(email) = EmailAddress::parse(form.get("email"))
+    let requests = portal
+        .svc
+        .accounts
+        .note_sign_in_failure(
+            &format!("reset:{}", account_key(form.get("email"))),
+            portal.svc.clock.now(),
+            THROTTLE_WINDOW,
+        )
+        .await?;
+    if requests <= MAX_RESET_MAILS
+        && let Ok(email) = EmailAddress::parse(form.get("email"))
         && let Some(account) = portal.svc.accounts.find_account_by_email(&email).await?
     {
         let link = password_link(
