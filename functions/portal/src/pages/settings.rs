@@ -90,6 +90,10 @@ async fn view(
                     @for (code, name) in [("DE", "Deutschland"), ("AT", "Österreich"), ("CH", "Schweiz")] {
                         option value=(code) selected[values.region == code] { (name) }
                     }
+                    // A region set elsewhere (`org update --region`) stays what it is.
+                    @if !["DE", "AT", "CH"].contains(&values.region) {
+                        option value=(values.region) selected { (values.region) }
+                    }
                 }
                 button type="submit" { "Speichern" }
             }
