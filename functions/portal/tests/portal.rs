@@ -407,22 +407,7 @@ async fn a_forgotten_password_link_is_mailed_and_works_once() {
         )
         .await;
     assert!(text(&res).contains("haben wir Ihnen einen Link geschickt"));
-    let outbox = s._backend.dir().join("outbox");
-    let mail = std::fs::read_dir(&outbox)
-        .expect("outbox")
-        .filter_map(Result::ok)
-        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
-        .find(|m| m.contains("passwort-setzen"))
-        .expect("a mail with the link");
-    let unfolded = mail
-        .replace("=\r\n", "")
-        .replace("=\n", "")
-        .replace("=3D", "=");
-    let at = unfolded.find("token=").expect("token in mail") + 6;
-    let link: String = unfolded[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
+    let link = mailed_link(&s, "chef@example.de");
     let new_pw = "ein ganz neues Passwort";
     let set = |pw: &'static str| {
         let (token, cookie, link) = (token.clone(), cookie.clone(), link.clone());
@@ -533,4 +518,86 @@ async fn password_links_are_mailed_at_most_three_times_in_fifteen_minutes() {
         .filter(|e| std::fs::read_to_string(e.path()).is_ok_and(|m| m.contains("passwort-setzen")))
         .count();
     assert_eq!(mails, 3);
+}
+
+/// The link in the newest e-mail of the outbox that mentions `to`.
+fn mailed_link(s: &Stack, to: &str) -> String {
+    let mut mails: Vec<_> = std::fs::read_dir(s._backend.dir().join("outbox"))
+        .expect("outbox")
+        .filter_map(Result::ok)
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .filter(|m| m.contains(to) && m.contains("passwort-setzen"))
+        .collect();
+    let mail = mails.pop().expect("a mail with a link");
+    let unfolded = mail
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let at = unfolded.find("token=").expect("token in mail") + 6;
+    unfolded[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+#[tokio::test]
+async fn an_invited_team_member_sets_a_password_signs_in_and_is_removed() {
+    let s = Stack::new();
+    let (org, _) = practice(&s.svc, "Praxis Dr. Muster", Region::DE).await;
+    s.account(&org, "chef@example.de", Role::Owner).await;
+    let (owner, csrf) = s.session("chef@example.de").await;
+    let res = s
+        .post(
+            "/einstellungen/team",
+            &owner,
+            &[("csrf", &csrf), ("email", "empfang@example.de")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // The same address twice is refused.
+    let again = s
+        .post(
+            "/einstellungen/team",
+            &owner,
+            &[("csrf", &csrf), ("email", "Empfang@example.de")],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+
+    let link = mailed_link(&s, "empfang@example.de");
+    let (token, cookie) = s.form_cookie().await;
+    let res = s
+        .post(
+            "/passwort-setzen",
+            &cookie,
+            &[("csrf", &token), ("token", &link), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (member, _) = s.session("empfang@example.de").await;
+    assert_eq!(s.get("/sms", &member).await.status(), StatusCode::OK);
+    assert_eq!(
+        s.get("/einstellungen", &member).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let accounts = s.svc.accounts.list_accounts(org.id).await.expect("list");
+    let id = accounts
+        .iter()
+        .find(|a| a.role == Role::Team)
+        .map(|a| a.id)
+        .expect("the member");
+    let res = s
+        .post(
+            &format!("/einstellungen/team/{id}/entfernen"),
+            &owner,
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        s.get("/sms", &member).await.status(),
+        StatusCode::SEE_OTHER,
+        "a removed member's session is over"
+    );
 }
