@@ -55,6 +55,14 @@ impl Stack {
         router(self.svc.clone(), PortalConfig::new("http://127.0.0.1:3000"))
     }
 
+    /// A stack with a practice whose main account is `chef@example.de` ([`PASSWORD`]).
+    async fn with_owner() -> (Stack, Org) {
+        let s = Stack::new();
+        let (org, _) = practice(&s.svc, "Praxis Dr. Muster", Region::DE).await;
+        s.account(&org, "chef@example.de", Role::Owner).await;
+        (s, org)
+    }
+
     /// An account with [`PASSWORD`].
     async fn account(&self, org: &Org, email: &str, role: Role) -> Account {
         let now = self.svc.clock.now();
@@ -151,9 +159,7 @@ fn hidden(page: &str, name: &str) -> Option<String> {
 
 #[tokio::test]
 async fn a_wrong_password_gets_a_clear_message_and_no_session() {
-    let s = Stack::new();
-    let (org, _) = practice(&s.svc, "Praxis Dr. Muster", Region::DE).await;
-    s.account(&org, "chef@example.de", Role::Owner).await;
+    let (s, _) = Stack::with_owner().await;
 
     let res = s.sign_in("chef@example.de", "falsch falsch falsch").await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -173,9 +179,7 @@ async fn a_wrong_password_gets_a_clear_message_and_no_session() {
 
 #[tokio::test]
 async fn the_right_password_opens_a_session_with_a_safe_cookie() {
-    let s = Stack::new();
-    let (org, _) = practice(&s.svc, "Praxis Dr. Muster", Region::DE).await;
-    s.account(&org, "chef@example.de", Role::Owner).await;
+    let (s, _) = Stack::with_owner().await;
     let res = s.sign_in("Chef@Example.de", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let raw = res
@@ -201,9 +205,7 @@ async fn the_right_password_opens_a_session_with_a_safe_cookie() {
 
 #[tokio::test]
 async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing() {
-    let s = Stack::new();
-    let (org, _) = practice(&s.svc, "Praxis Dr. Muster", Region::DE).await;
-    s.account(&org, "chef@example.de", Role::Owner).await;
+    let (s, org) = Stack::with_owner().await;
     let (cookie, csrf) = s.session("chef@example.de").await;
     let keys_before = s.svc.store.list_api_keys(org.id).await.expect("keys").len();
 
@@ -332,9 +334,7 @@ async fn a_team_member_sees_sms_and_replies_but_not_the_api_key_invoices_or_sett
 
 #[tokio::test]
 async fn a_session_ends_when_left_idle_and_at_its_absolute_end() {
-    let s = Stack::new();
-    let (org, _) = practice(&s.svc, "Praxis Dr. Muster", Region::DE).await;
-    s.account(&org, "chef@example.de", Role::Owner).await;
+    let (s, _) = Stack::with_owner().await;
     let (cookie, _) = s.session("chef@example.de").await;
     s.clock
         .advance(praxis_portal::session::IDLE + Duration::seconds(1));
@@ -355,9 +355,7 @@ async fn a_session_ends_when_left_idle_and_at_its_absolute_end() {
 
 #[tokio::test]
 async fn signing_out_everywhere_ends_every_session() {
-    let s = Stack::new();
-    let (org, _) = practice(&s.svc, "Praxis Dr. Muster", Region::DE).await;
-    s.account(&org, "chef@example.de", Role::Owner).await;
+    let (s, _) = Stack::with_owner().await;
     let (tablet, _) = s.session("chef@example.de").await;
     s.clock.advance(Duration::seconds(1));
     let (desk, csrf) = s.session("chef@example.de").await;
@@ -374,9 +372,7 @@ async fn signing_out_everywhere_ends_every_session() {
 
 #[tokio::test]
 async fn sign_in_is_throttled_after_five_failures_even_with_the_right_password() {
-    let s = Stack::new();
-    let (org, _) = practice(&s.svc, "Praxis Dr. Muster", Region::DE).await;
-    s.account(&org, "chef@example.de", Role::Owner).await;
+    let (s, _) = Stack::with_owner().await;
     for _ in 0..5 {
         let res = s.sign_in("chef@example.de", "falsch falsch falsch").await;
         assert!(text(&res).contains("falsch"));
@@ -395,9 +391,7 @@ async fn sign_in_is_throttled_after_five_failures_even_with_the_right_password()
 
 #[tokio::test]
 async fn a_forgotten_password_link_is_mailed_and_works_once() {
-    let s = Stack::new();
-    let (org, _) = practice(&s.svc, "Praxis Dr. Muster", Region::DE).await;
-    s.account(&org, "chef@example.de", Role::Owner).await;
+    let (s, _) = Stack::with_owner().await;
     let (token, cookie) = s.form_cookie().await;
     let res = s
         .post(
@@ -434,9 +428,7 @@ async fn a_forgotten_password_link_is_mailed_and_works_once() {
 
 #[tokio::test]
 async fn an_invalid_default_sender_gets_a_clear_message_and_is_not_saved() {
-    let s = Stack::new();
-    let (org, _) = practice(&s.svc, "Praxis Dr. Muster", Region::DE).await;
-    s.account(&org, "chef@example.de", Role::Owner).await;
+    let (s, org) = Stack::with_owner().await;
     let (cookie, csrf) = s.session("chef@example.de").await;
     let res = s
         .post(
@@ -498,9 +490,7 @@ async fn the_sign_in_page_answers_an_api_gateway_event() {
 
 #[tokio::test]
 async fn password_links_are_mailed_at_most_three_times_in_fifteen_minutes() {
-    let s = Stack::new();
-    let (org, _) = practice(&s.svc, "Praxis Dr. Muster", Region::DE).await;
-    s.account(&org, "chef@example.de", Role::Owner).await;
+    let (s, _) = Stack::with_owner().await;
     let (token, cookie) = s.form_cookie().await;
     for _ in 0..5 {
         let res = s
@@ -542,9 +532,7 @@ fn mailed_link(s: &Stack, to: &str) -> String {
 
 #[tokio::test]
 async fn an_invited_team_member_sets_a_password_signs_in_and_is_removed() {
-    let s = Stack::new();
-    let (org, _) = practice(&s.svc, "Praxis Dr. Muster", Region::DE).await;
-    s.account(&org, "chef@example.de", Role::Owner).await;
+    let (s, org) = Stack::with_owner().await;
     let (owner, csrf) = s.session("chef@example.de").await;
     let res = s
         .post(
