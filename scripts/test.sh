@@ -121,6 +121,9 @@ step "end-to-end suite on serve --backend aws, against moto"
 # compiles the AWS SDK a second time.
 PRAXIS_E2E_BACKEND=aws scripts/moto.sh "${runner[@]}" --workspace --test e2e
 
+step "the portal in headless Chromium against serve --backend aws, against moto"
+PRAXIS_E2E_BACKEND=aws scripts/moto.sh tests/portal_e2e.sh
+
 step "praxis-sms aws bootstrap and admin commands on the AWS backend, against moto"
 scripts/moto.sh bash tests/aws_bootstrap.sh
 

@@ -17,6 +17,18 @@ done
 . tests/lib/venv.sh
 venv=$(pinned_venv selenium-venv selenium 4.51.0)
 python=$venv/bin/python
+
+# PRAXIS_E2E_BACKEND=aws (under scripts/moto.sh): the stack and the admin commands on the AWS
+# adapters, on fresh resources from `praxis-sms aws bootstrap`.
+if [ "${PRAXIS_E2E_BACKEND:-embedded}" = aws ]; then
+  [ -n "${AWS_ENDPOINT_URL:-}" ] || { echo "PRAXIS_E2E_BACKEND=aws needs scripts/moto.sh" >&2; exit 2; }
+  boot=$(target/debug/praxis-sms aws bootstrap --name "praxis-portal-e2e-$$" --sender-email noreply@example.com)
+  eval "$("$python" -c 'import json, shlex, sys
+for k, v in json.loads(sys.argv[1])["env"].items():
+    print(f"export {k}={shlex.quote(str(v))}")' "$boot")"
+  export PRAXIS_SMS_BACKEND=aws
+fi
+
 . tests/lib/serve.sh
 start_serve
 
