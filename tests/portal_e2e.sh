@@ -22,7 +22,7 @@ python=$venv/bin/python
 # adapters, on fresh resources from `praxis-sms aws bootstrap`.
 if [ "${PRAXIS_E2E_BACKEND:-embedded}" = aws ]; then
   [ -n "${AWS_ENDPOINT_URL:-}" ] || { echo "PRAXIS_E2E_BACKEND=aws needs scripts/moto.sh" >&2; exit 2; }
-  boot=$(target/debug/praxis-sms aws bootstrap --name "praxis-portal-e2e-$$" --sender-email noreply@example.com)
+  boot=$("${CARGO_TARGET_DIR:-target}/debug/praxis-sms" aws bootstrap --name "praxis-portal-e2e-$$" --sender-email noreply@example.com)
   eval "$("$python" -c 'import json, shlex, sys
 for k, v in json.loads(sys.argv[1])["env"].items():
     print(f"export {k}={shlex.quote(str(v))}")' "$boot")"
