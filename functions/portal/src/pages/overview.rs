@@ -94,7 +94,7 @@ pub fn chart(days: &[Day], first: NaiveDate) -> String {
     let _ = write!(
         s,
         "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"chart-title\" \
-         preserveAspectRatio=\"none\" class=\"bars\"><title id=\"chart-title\">SMS pro Tag, \
+         class=\"bars\"><title id=\"chart-title\">SMS pro Tag, \
          letzte 30 Tage: {total} insgesamt</title>"
     );
     for frac in [0.0, 0.5, 1.0] {
