@@ -186,6 +186,12 @@ def main():
         errors.append(f"DispatchFunction Timeout {timeout} s: 6x it exceeds the visibility "
                       f"timeout {visibility} s")
 
+    dispatch_rs_path = FUNCTIONS / "dispatch/src/lib.rs"
+    dispatch_rs = dispatch_rs_path.read_text(encoding="utf-8")
+    expect("DispatchFunction Timeout", timeout,
+           rust_int_const(dispatch_rs, "FUNCTION_TIMEOUT_SECONDS", dispatch_rs_path),
+           "functions/dispatch/src/lib.rs")
+
     # --- the functions
     crate_binaries = set()
     for manifest in sorted(FUNCTIONS.glob("*/Cargo.toml")):

@@ -80,7 +80,9 @@ pub async fn poller(svc: Services, queue: Arc<SqsQueue>) {
         }
         let mut event = SqsEvent::default();
         event.records = jobs.iter().map(record).collect();
-        let answer = praxis_dispatch::handle_sqs(&svc, event).await;
+        // As Lambda would with the dispatch function's timeout (template.yaml).
+        let deadline = std::time::Instant::now() + praxis_dispatch::FUNCTION_TIMEOUT;
+        let answer = praxis_dispatch::handle_sqs(&svc, event, Some(deadline)).await;
         let failed: HashSet<String> = answer
             .batch_item_failures
             .into_iter()

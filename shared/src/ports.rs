@@ -225,6 +225,14 @@ pub trait Store: Send + Sync {
 
     /// Messages that are accepted but not yet handed to a carrier (embedded recovery at start).
     async fn unfinished(&self) -> PortResult<Vec<MessageId>>;
+    /// Messages accepted before `created_before` that are still `pending`, or `queued` with
+    /// no live lease at `now`: their job was lost (the API failed between storing and
+    /// enqueueing, or the job went to the dead-letter queue). Oldest first.
+    async fn stranded(
+        &self,
+        created_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> PortResult<Vec<MessageId>>;
     /// Writes `undelivered`/`expired` for messages without a final report 72 h after sending.
     async fn expire_overdue(&self, now: DateTime<Utc>) -> PortResult<usize>;
     /// Deletes personal data older than `cutoff` (what DynamoDB's TTL does on AWS); returns
@@ -256,7 +264,9 @@ pub struct Submitted {
     /// The name of the carrier that took the message (with failover, not always the primary);
     /// its delivery reports arrive under that name.
     pub carrier: String,
-    pub carrier_ref: String,
+    /// The carrier's id of the message; `None` when it answered that it had taken this very
+    /// message already (seven.io's reload lock) without naming it again.
+    pub carrier_ref: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -13,7 +13,9 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Messages per `POST /v1/messages` batch.
     pub max_batch: usize,
-    /// How long a dispatcher holds a claimed message before another may take it over.
+    /// How long a dispatcher holds a claimed message before another may take it over: longer
+    /// than the dispatch function may run (90 s), and the dispatcher starts no carrier call
+    /// that could outlast it.
     pub dispatch_lease: Duration,
     /// In-handler attempts at a carrier before the job is handed back to the queue.
     pub submit_attempts: u32,
@@ -26,7 +28,7 @@ impl Default for Settings {
         Settings {
             max_body_bytes: 1024 * 1024,
             max_batch: 1000,
-            dispatch_lease: Duration::from_secs(60),
+            dispatch_lease: Duration::from_secs(120),
             submit_attempts: 4,
             retry_backoff: Duration::from_millis(50),
         }

@@ -497,9 +497,19 @@ impl Stack {
     /// The message as the store holds it (with what the API does not show, such as the
     /// carrier that took it), read through the store port of the stack's backend.
     pub async fn stored(&self, id: &str) -> praxis_shared::domain::message::Message {
-        use praxis_shared::ports::Store;
         let id = praxis_shared::domain::MessageId::parse(id).expect("message id");
-        let store: Box<dyn Store> = if on_aws() {
+        self.store()
+            .await
+            .get_message(id)
+            .await
+            .expect("store answers")
+            .unwrap_or_else(|| panic!("message {id} is not in the store"))
+    }
+
+    /// The stack's store, opened beside it through the store port of its backend: what a test
+    /// writes here, the stack sees as if it had written it itself.
+    pub async fn store(&self) -> Box<dyn praxis_shared::ports::Store> {
+        if on_aws() {
             let table = self.aws_table().expect("the stack's table");
             let config = praxis_shared::adapters::aws::sdk_config().await;
             Box::new(praxis_shared::adapters::aws::DynamoStore::new(
@@ -512,12 +522,7 @@ impl Stack {
                 praxis_shared::adapters::embedded::SqliteStore::open(&db)
                     .unwrap_or_else(|e| panic!("open {}: {e}", db.display())),
             )
-        };
-        store
-            .get_message(id)
-            .await
-            .expect("store answers")
-            .unwrap_or_else(|| panic!("message {id} is not in the store"))
+        }
     }
 
     /// Every complete line of the sim carrier's `submissions.jsonl`. A last line without its

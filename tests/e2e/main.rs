@@ -14,4 +14,5 @@ mod reply_mail;
 mod send;
 mod seven;
 mod status;
+mod sweeper;
 mod webhooks;

@@ -46,7 +46,7 @@ async fn duplicate_records_submit_once_and_only_the_poison_record_fails() {
     );
     let batch: SqsEvent = serde_json::from_str(&raw).expect("an SQS event");
     let poison = batch.records[2].message_id.clone().unwrap_or_default();
-    let res = praxis_dispatch::handle_sqs(t.svc(), batch).await;
+    let res = praxis_dispatch::handle_sqs(t.svc(), batch, None).await;
 
     let failed: Vec<String> = res
         .batch_item_failures

@@ -159,12 +159,12 @@ fn interpret_answer(body: &[u8]) -> Result<Submitted, SubmitError> {
     let trimmed = text.trim();
     // Errors before the request is understood (auth, IP) may come as a bare code.
     if !trimmed.is_empty() && trimmed.len() <= 4 && trimmed.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(match trimmed {
-            "100" | "101" => SubmitError::Operator(format!(
+        return match trimmed {
+            "100" | "101" => Err(SubmitError::Operator(format!(
                 "seven: code {trimmed} without message details; cannot track the message"
-            )),
-            code => classify(code),
-        });
+            ))),
+            code => answer_to(code),
+        };
     }
     let answer: SmsAnswer = serde_json::from_str(trimmed).map_err(|_| {
         SubmitError::Operator(format!(
@@ -174,7 +174,7 @@ fn interpret_answer(body: &[u8]) -> Result<Submitted, SubmitError> {
     })?;
     let code = text_of(&answer.success).unwrap_or_default();
     if code != "100" && code != "101" {
-        return Err(classify(&code));
+        return answer_to(&code);
     }
     // One recipient per call, so one message entry.
     let Some(m) = answer.messages.first() else {
@@ -185,22 +185,36 @@ fn interpret_answer(body: &[u8]) -> Result<Submitted, SubmitError> {
     let accepted =
         matches!(m.success, Value::Bool(true)) || text_of(&m.success).as_deref() == Some("true");
     if !accepted {
-        return Err(match text_of(&m.error) {
-            Some(e) => classify(&e),
-            None => SubmitError::Operator(format!(
+        return match text_of(&m.error) {
+            Some(e) => answer_to(&e),
+            None => Err(SubmitError::Operator(format!(
                 "seven: code {code}, message refused without a reason"
-            )),
-        });
+            ))),
+        };
     }
     match text_of(&m.id) {
         Some(id) => Ok(Submitted {
             carrier: NAME.to_owned(),
-            carrier_ref: id,
+            carrier_ref: Some(id),
         }),
         // Debug mode accepts without sending and without an id.
         None => Err(SubmitError::Operator(
             "seven: accepted without a message id (debug mode?); nothing was sent".into(),
         )),
+    }
+}
+
+/// A return code other than success. `402` is seven.io's reload lock: it took this same SMS
+/// (recipient and text) within the last 180 seconds, so the message *was* sent; this answer
+/// comes to a retry after a timeout or to a job redelivered after our write of `sent` failed,
+/// and counts as sent, without the reference the first answer carried.
+fn answer_to(code: &str) -> Result<Submitted, SubmitError> {
+    match code {
+        "402" => Ok(Submitted {
+            carrier: NAME.to_owned(),
+            carrier_ref: None,
+        }),
+        _ => Err(classify(code)),
     }
 }
 
@@ -220,12 +234,10 @@ fn classify(code: &str) -> SubmitError {
         "301" => permanent(Reason::UnknownSubscriber, "recipient missing"),
         "305" => permanent(Reason::Rejected, "text missing or invalid"),
         "401" => permanent(Reason::Rejected, "text too long"),
-        // The same text went to the same number moments ago; sending it again is what the
-        // lock exists to prevent.
-        "402" => permanent(
-            Reason::Rejected,
-            "prevented by the reload lock (duplicate within 180 s)",
-        ),
+        // Never reached: `answer_to` takes 402 (the reload lock) as sent.
+        "402" => SubmitError::Operator(format!("seven: code {code}: reload lock")),
+        // seven.io's per-recipient daily limit: this SMS was not sent and will not be today;
+        // an appointment reminder a day late is no use, so it ends here, visibly.
         "403" => permanent(Reason::Rejected, "daily limit for this recipient reached"),
         "500" => SubmitError::Operator(format!("seven: code {code}: not enough credit")),
         "600" => SubmitError::Transient(format!("seven: code {code}: carrier delivery failed")),
@@ -590,13 +602,13 @@ mod tests {
             interpret_answer(ok),
             Ok(Submitted {
                 carrier: NAME.into(),
-                carrier_ref: "77229318745".into()
+                carrier_ref: Some("77229318745".into())
             })
         );
         let numeric = br#"{"success":100,"messages":[{"id":77229318745,"success":true}]}"#;
         assert_eq!(
             interpret_answer(numeric).map(|s| s.carrier_ref),
-            Ok("77229318745".into())
+            Ok(Some("77229318745".into()))
         );
         let refused = br#"{"success":"101","messages":[{"id":null,"success":false,"error":"202","error_text":"Invalid recipient"}]}"#;
         assert!(matches!(

@@ -301,7 +301,7 @@ impl Carrier for SimCarrier {
         self.report_later(report);
         Ok(Submitted {
             carrier: NAME.to_owned(),
-            carrier_ref,
+            carrier_ref: Some(carrier_ref),
         })
     }
 }

@@ -265,7 +265,7 @@ fn interpret_answer(body: &[u8]) -> Result<Submitted, SubmitError> {
     match text_of(&taken.message_id) {
         Some(id) => Ok(Submitted {
             carrier: NAME.to_owned(),
-            carrier_ref: id,
+            carrier_ref: Some(id),
         }),
         None => Err(SubmitError::Operator(
             "vonage: status 0 without a message-id; cannot track the message".into(),
@@ -704,13 +704,13 @@ mod tests {
             interpret_answer(ok),
             Ok(Submitted {
                 carrier: NAME.into(),
-                carrier_ref: "0A0000000123ABCD1".into()
+                carrier_ref: Some("0A0000000123ABCD1".into())
             })
         );
         let numeric = br#"{"message-count":1,"messages":[{"message-id":"0A1","status":0}]}"#;
         assert_eq!(
             interpret_answer(numeric).map(|s| s.carrier_ref),
-            Ok("0A1".into())
+            Ok(Some("0A1".into()))
         );
         let refused =
             br#"{"message-count":"1","messages":[{"status":"6","error-text":"Unroutable"}]}"#;

@@ -486,6 +486,39 @@ pub async fn overdue_messages_expire_after_72_hours(store: &dyn Store) {
     );
     assert_eq!(stored(store, fresh.id).await.status, Status::Sent);
     assert_eq!(store.expire_overdue(now).await.expect("expire again"), 0);
+    // The expiry is stored: a status filter finds it, and a report arriving afterwards
+    // cannot turn it into `delivered`.
+    let mut q = query(t0() - Duration::days(1), 100);
+    q.status = Some(Status::Undelivered);
+    let found = store.list_messages(o.id, &q).await.expect("list");
+    assert_eq!(
+        found.items.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![old.id]
+    );
+    assert!(
+        !store
+            .apply(&Transition::new(old.id, Status::Delivered, now))
+            .await
+            .expect("late report")
+    );
+    assert_eq!(stored(store, old.id).await.reason, Some(Reason::Expired));
+    // Before any sweep too: a report more than 72 hours after sending is refused, since the
+    // message has been shown as expired from then on.
+    let late = message(o.id, t0(), "2222");
+    store
+        .insert_messages(std::slice::from_ref(&late))
+        .await
+        .expect("insert");
+    assert!(
+        store
+            .apply(&Transition::new(late.id, Status::Sent, t0()))
+            .await
+            .expect("sent")
+    );
+    let report = Transition::new(late.id, Status::Delivered, t0() + Duration::hours(72));
+    assert!(!store.apply(&report).await.expect("late report"));
+    let within = Transition::new(late.id, Status::Buffered, t0() + Duration::hours(71));
+    assert!(store.apply(&within).await.expect("report in time"));
 }
 
 pub async fn unfinished_lists_what_the_dispatcher_still_owes(store: &dyn Store) {
@@ -508,6 +541,55 @@ pub async fn unfinished_lists_what_the_dispatcher_still_owes(store: &dyn Store) 
     let open = store.unfinished().await.expect("unfinished");
     assert!(open.contains(&a.id) && open.contains(&b.id));
     assert!(!open.contains(&c.id));
+}
+
+pub async fn stranded_are_old_open_messages_that_nobody_holds(store: &dyn Store) {
+    let o = org("Praxis Stranded");
+    let pending = message(o.id, t0(), "1111");
+    let held = message(o.id, t0(), "2222");
+    let lapsed = message(o.id, t0(), "3333");
+    let released = message(o.id, t0(), "4444");
+    let sent = message(o.id, t0(), "5555");
+    let fresh = message(o.id, t0() + Duration::minutes(8), "6666");
+    store
+        .insert_messages(&[
+            pending.clone(),
+            held.clone(),
+            lapsed.clone(),
+            released.clone(),
+            sent.clone(),
+            fresh.clone(),
+        ])
+        .await
+        .expect("insert");
+    let claim =
+        |id, at: DateTime<Utc>| store.claim_for_dispatch(id, at, at + Duration::seconds(60));
+    assert!(
+        claim(held.id, t0() + Duration::minutes(9))
+            .await
+            .expect("claim")
+            .is_some()
+    );
+    assert!(claim(lapsed.id, t0()).await.expect("claim").is_some());
+    assert!(claim(released.id, t0()).await.expect("claim").is_some());
+    store.release_claim(released.id).await.expect("release");
+    assert!(
+        store
+            .apply(&Transition::new(sent.id, Status::Sent, t0()))
+            .await
+            .expect("sent")
+    );
+    let now = t0() + Duration::minutes(10);
+    let mut got = store
+        .stranded(now - Duration::minutes(5), now)
+        .await
+        .expect("stranded");
+    got.sort();
+    let mut want = vec![pending.id, lapsed.id, released.id];
+    want.sort();
+    // Not the one whose dispatcher holds a live lease, not the one already with the carrier,
+    // not the one accepted moments ago (its job is on its way).
+    assert_eq!(got, want);
 }
 
 pub async fn purge_deletes_what_is_past_retention(store: &dyn Store) {
@@ -1303,6 +1385,7 @@ macro_rules! conformance_suite {
             listing_is_newest_first_paginated_and_per_practice,
             overdue_messages_expire_after_72_hours,
             unfinished_lists_what_the_dispatcher_still_owes,
+            stranded_are_old_open_messages_that_nobody_holds,
             purge_deletes_what_is_past_retention,
             a_practice_is_found_by_its_reply_number_which_no_other_may_have,
             a_reply_is_stored_once_per_carrier_message,

@@ -68,7 +68,13 @@ pub(super) fn transition_update(t: &Transition, from: &[Status]) -> UpdateSpec {
         .map(|st| e.value(s(st.as_str())))
         .collect::<Vec<_>>()
         .join(", ");
-    let condition = format!("{status} IN ({from})");
+    // A message 72 hours past sending counts as expired from then on (readers show it so
+    // before the sweep stores it), so no later report may move it.
+    let sent_at = e.name("sent_at");
+    let condition = format!(
+        "{status} IN ({from}) AND (attribute_not_exists({sent_at}) OR {sent_at} > {})",
+        e.value(s(stamp(t.at - crate::domain::status::EXPIRY)))
+    );
     let history = e.name("history");
     let mut set = vec![
         format!("{status} = {}", e.value(s(t.to.as_str()))),

@@ -1083,6 +1083,13 @@ impl Store for DynamoStore {
             if let Some(last) = current.history.last() {
                 moved.at = moved.at.max(last.at);
             }
+            // Past its 72 hours it counts as expired; the write's condition says the same.
+            if current
+                .sent_at
+                .is_some_and(|sent| sent <= moved.at - EXPIRY)
+            {
+                return Ok(false);
+            }
             match self
                 .apply_once(&moved, &from, current.history.len())
                 .await?
@@ -1186,6 +1193,48 @@ impl Store for DynamoStore {
             .query_index(&keys::GSI2, keys::OPEN.to_owned(), None)
             .await?;
         items.iter().map(message_id_of_key).collect()
+    }
+
+    async fn stranded(
+        &self,
+        created_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> PortResult<Vec<MessageId>> {
+        // GSI2's OPEN partition holds exactly the pending/queued messages, by id, and ids sort
+        // by creation time: the old ones are a key range. The index lags and holds no lease,
+        // so the items themselves are read (consistently) to see who holds them.
+        let open = self
+            .query_index(
+                &keys::GSI2,
+                keys::OPEN.to_owned(),
+                Some(MessageId::floor(created_before).to_string()),
+            )
+            .await?;
+        let ids = open
+            .iter()
+            .map(message_id_of_key)
+            .collect::<PortResult<Vec<_>>>()?;
+        let mut stranded = Vec::new();
+        for chunk in ids.chunks(BATCH_GET_KEYS) {
+            let wanted = chunk
+                .iter()
+                .map(|id| item::key(keys::message_pk(*id), keys::SK_MESSAGE))
+                .collect();
+            for found in self.batch_get(wanted, "message").await? {
+                let m = item::message_from(&found)?;
+                let lease = Read::new(&found, "message").opt_time("lease_until")?;
+                let free = match m.status {
+                    Status::Pending => true,
+                    Status::Queued => lease.is_none_or(|l| l < now),
+                    _ => false,
+                };
+                if free && m.created_at < created_before {
+                    stranded.push(m.id);
+                }
+            }
+        }
+        stranded.sort();
+        Ok(stranded)
     }
 
     async fn expire_overdue(&self, now: DateTime<Utc>) -> PortResult<usize> {

@@ -719,7 +719,7 @@ impl Store for SqliteStore {
                  sent_at = COALESCE(sent_at, ?5), \
                  carrier = COALESCE(?6, carrier), carrier_ref = COALESCE(?7, carrier_ref), \
                  lease_until = 0 \
-                 WHERE id = ?1 AND status IN ({from})"
+                 WHERE id = ?1 AND status IN ({from}) AND (sent_at IS NULL OR sent_at > ?8)"
             );
             let n = c
                 .prepare_cached(&sql)
@@ -732,6 +732,9 @@ impl Store for SqliteStore {
                     sent_at,
                     carrier,
                     carrier_ref,
+                    // 72 hours past sending it counts as expired (readers show it so before
+                    // the sweep stores it): no later report may move it.
+                    ms(t.at - EXPIRY),
                 ])
                 .map_err(conflict_or_db("carrier reference"))?;
             Ok(n == 1)
@@ -901,6 +904,34 @@ impl Store for SqliteStore {
                 .map_err(db)?;
             let ids = stmt
                 .query_map([], |r| r.get::<_, String>(0))
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            ids.iter()
+                .map(|i| MessageId::parse(i).map_err(corrupt("message id")))
+                .collect()
+        })
+        .await
+    }
+
+    async fn stranded(
+        &self,
+        created_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> PortResult<Vec<MessageId>> {
+        self.run(move |c| {
+            // A released claim is lease 0, a fresh `pending` has none.
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT id FROM messages WHERE created_at < ?1 AND (status = 'pending' \
+                     OR (status = 'queued' AND (lease_until IS NULL OR lease_until < ?2))) \
+                     ORDER BY id",
+                )
+                .map_err(db)?;
+            let ids = stmt
+                .query_map(params![ms(created_before), ms(now)], |r| {
+                    r.get::<_, String>(0)
+                })
                 .map_err(db)?
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(db)?;
