@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
-use crate::domain::message::{Message, Transition};
+use crate::domain::message::{EarlyReport, Message, Transition};
 use crate::domain::optout::OptOut;
 use crate::domain::org::{Org, OrgChanges};
 use crate::domain::reply::{Reply, ReplyPart};
@@ -159,6 +159,18 @@ pub trait Store: Send + Sync {
         carrier: &str,
         carrier_ref: &str,
     ) -> PortResult<Option<MessageId>>;
+    /// Keeps a delivery report for a carrier reference no message has yet, for
+    /// `EARLY_REPORT_TTL`; the same carrier, reference and status is kept once (a resent
+    /// report adds nothing).
+    async fn park_report(&self, report: &EarlyReport) -> PortResult<()>;
+    /// The reports kept for `carrier`/`carrier_ref` that were received at or after `since`,
+    /// read consistently: a report parked a moment ago is seen.
+    async fn parked_reports(
+        &self,
+        carrier: &str,
+        carrier_ref: &str,
+        since: DateTime<Utc>,
+    ) -> PortResult<Vec<EarlyReport>>;
 
     /// The newest message (by id) of `org` to `to` that was handed to a carrier (it has a
     /// `sent_at`) and was created at or after `since`: what a reply from `to` answers.

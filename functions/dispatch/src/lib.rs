@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use praxis_shared::carriers::client::CALL_TIMEOUT;
 use praxis_shared::domain::MessageId;
-use praxis_shared::domain::message::{Transition, retention_cutoff};
+use praxis_shared::domain::message::{EARLY_REPORT_TTL, Transition, retention_cutoff};
 use praxis_shared::domain::{Reason, Status};
 use praxis_shared::ports::{OutboundSms, PortError, SubmitError, Submitted};
 use praxis_shared::services::Services;
@@ -162,6 +162,9 @@ async fn record_sent(
                     tracing::debug!("sent already recorded by a delivery report");
                 }
                 tracing::info!(carrier = %done.carrier, attempt, "submitted");
+                if let Some(r) = &done.carrier_ref {
+                    apply_early_reports(svc, id, &done.carrier, r).await;
+                }
                 return Ok(Outcome::Sent);
             }
             // Another message has this carrier reference: retrying cannot help.
@@ -180,6 +183,29 @@ async fn record_sent(
         }
     }
     Ok(Outcome::SentUnrecorded)
+}
+
+/// Applies the delivery reports that came for `carrier_ref` before it was recorded (the
+/// `dlr` function kept them). Best effort: a report not applied now leaves the message `sent`
+/// until the 72-hour expiry, and the carrier's next report for it (if any) applies normally.
+async fn apply_early_reports(svc: &Services, id: MessageId, carrier: &str, carrier_ref: &str) {
+    let since = svc.clock.now() - EARLY_REPORT_TTL;
+    let reports = match svc.store.parked_reports(carrier, carrier_ref, since).await {
+        Ok(reports) => reports,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read early delivery reports");
+            return;
+        }
+    };
+    for report in reports {
+        let at = svc.clock.now();
+        for t in Transition::for_report(id, report.status, report.reason, at) {
+            if let Err(e) = svc.store.apply(&t).await {
+                tracing::warn!(error = %e, "cannot apply an early delivery report");
+            }
+        }
+        tracing::info!(status = %report.status, "early delivery report applied");
+    }
 }
 
 /// The job body on the queue: the message id, as JSON `{"id": "…"}` or as the bare id.

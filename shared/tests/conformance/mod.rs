@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use praxis_shared::domain::apikey::{ApiKey, ApiKeyRecord};
-use praxis_shared::domain::message::{Message, Transition};
+use praxis_shared::domain::message::{EarlyReport, Message, Transition};
 use praxis_shared::domain::optout::{OptOut, Source};
 use praxis_shared::domain::org::{EmailAddress, Org, OrgChanges, OrgName};
 use praxis_shared::domain::reply::{Reply, ReplyPart};
@@ -590,6 +590,45 @@ pub async fn stranded_are_old_open_messages_that_nobody_holds(store: &dyn Store)
     // Not the one whose dispatcher holds a live lease, not the one already with the carrier,
     // not the one accepted moments ago (its job is on its way).
     assert_eq!(got, want);
+}
+
+pub async fn an_early_report_is_kept_once_for_its_carrier_reference(store: &dyn Store) {
+    let delivered = EarlyReport {
+        carrier: "seven".into(),
+        carrier_ref: "77".into(),
+        status: Status::Delivered,
+        reason: None,
+        received_at: t0(),
+    };
+    let buffered = EarlyReport {
+        status: Status::Buffered,
+        ..delivered.clone()
+    };
+    for r in [&delivered, &delivered, &buffered] {
+        store.park_report(r).await.expect("park");
+    }
+    let mut got = store
+        .parked_reports("seven", "77", t0() - Duration::hours(1))
+        .await
+        .expect("parked");
+    got.sort_by_key(|r| r.status.as_str());
+    assert_eq!(got, vec![buffered.clone(), delivered.clone()]);
+    // Another carrier's reference of the same spelling is another message.
+    assert!(
+        store
+            .parked_reports("vonage", "77", t0() - Duration::hours(1))
+            .await
+            .expect("parked")
+            .is_empty()
+    );
+    // Past the time it is kept for, it counts as gone.
+    assert!(
+        store
+            .parked_reports("seven", "77", t0() + Duration::seconds(1))
+            .await
+            .expect("parked")
+            .is_empty()
+    );
 }
 
 pub async fn purge_deletes_what_is_past_retention(store: &dyn Store) {
@@ -1386,6 +1425,7 @@ macro_rules! conformance_suite {
             overdue_messages_expire_after_72_hours,
             unfinished_lists_what_the_dispatcher_still_owes,
             stranded_are_old_open_messages_that_nobody_holds,
+            an_early_report_is_kept_once_for_its_carrier_reference,
             purge_deletes_what_is_past_retention,
             a_practice_is_found_by_its_reply_number_which_no_other_may_have,
             a_reply_is_stored_once_per_carrier_message,

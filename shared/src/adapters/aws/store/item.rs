@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
-use crate::domain::message::{HistoryEntry, Message};
+use crate::domain::message::{EARLY_REPORT_TTL, EarlyReport, HistoryEntry, Message};
 use crate::domain::optout::{OptOut, Source};
 use crate::domain::org::{EmailAddress, Org, OrgName};
 use crate::domain::reply::{Reply, ReplyPart};
@@ -177,6 +177,39 @@ pub fn carrier_ref_item(id: MessageId, carrier: &str, carrier_ref: &str) -> Item
     .str("created_at", stamp(created_at))
     .set(keys::EXPIRES_AT, n(keys::expires_at(created_at)))
     .0
+}
+
+/// A delivery report kept until the dispatcher records its carrier reference; DynamoDB's TTL
+/// removes it `EARLY_REPORT_TTL` after it came.
+pub fn early_report_item(r: &EarlyReport) -> Item {
+    Builder(key(
+        keys::early_report_pk(&r.carrier, &r.carrier_ref),
+        r.status.as_str(),
+    ))
+    .str("carrier", r.carrier.as_str())
+    .str("carrier_ref", r.carrier_ref.as_str())
+    .str("status", r.status.as_str())
+    .opt_str("reason", r.reason.map(|x| x.as_str()))
+    .str("received_at", stamp(r.received_at))
+    .set(
+        keys::EXPIRES_AT,
+        n((r.received_at + EARLY_REPORT_TTL).timestamp()),
+    )
+    .0
+}
+
+pub fn early_report_from(item: &Item) -> PortResult<EarlyReport> {
+    let r = Read::new(item, "early report");
+    Ok(EarlyReport {
+        carrier: r.str("carrier")?.to_owned(),
+        carrier_ref: r.str("carrier_ref")?.to_owned(),
+        status: r
+            .str("status")?
+            .parse()
+            .map_err(|_| PortError::Corrupt("early report status".into()))?,
+        reason: r.opt_str("reason")?.and_then(crate::domain::Reason::parse),
+        received_at: r.time("received_at")?,
+    })
 }
 
 /// The pointer item `REPLYNUM#<number>` → practice, written together with the practice.

@@ -109,6 +109,12 @@ pub fn carrier_ref_pk(carrier: &str, carrier_ref: &str) -> String {
     format!("CREF#{carrier}#{carrier_ref}")
 }
 
+/// A delivery report kept for a carrier reference not recorded yet; its sort key is the
+/// reported status, so a resent report is one failed conditional put.
+pub fn early_report_pk(carrier: &str, carrier_ref: &str) -> String {
+    format!("EARLY#{carrier}#{carrier_ref}")
+}
+
 /// The pointer from a reply number (E.164) to the one practice that has it.
 pub fn reply_number_pk(number: &PhoneNumber) -> String {
     format!("REPLYNUM#{}", number.as_str())

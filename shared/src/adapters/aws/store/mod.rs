@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use futures_util::{StreamExt as _, TryStreamExt as _, stream};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
-use crate::domain::message::{Message, RETENTION, Transition};
+use crate::domain::message::{EarlyReport, Message, RETENTION, Transition};
 use crate::domain::optout::OptOut;
 use crate::domain::org::{Org, OrgChanges};
 use crate::domain::reply::{Reply, ReplyPart};
@@ -1186,6 +1186,32 @@ impl Store for DynamoStore {
             return Ok(None);
         }
         r.message_id("id").map(Some)
+    }
+
+    async fn park_report(&self, r: &EarlyReport) -> PortResult<()> {
+        // A failed condition is the same report parked before: nothing to add.
+        self.put_new(item::early_report_item(r)).await?;
+        Ok(())
+    }
+
+    async fn parked_reports(
+        &self,
+        carrier: &str,
+        carrier_ref: &str,
+        since: DateTime<Utc>,
+    ) -> PortResult<Vec<EarlyReport>> {
+        let items = self
+            .query_partition(None, keys::early_report_pk(carrier, carrier_ref), None)
+            .await?;
+        let reports = items
+            .iter()
+            .map(item::early_report_from)
+            .collect::<PortResult<Vec<_>>>()?;
+        // TTL deletes late; what is past it counts as gone.
+        Ok(reports
+            .into_iter()
+            .filter(|r| r.received_at >= since)
+            .collect())
     }
 
     async fn unfinished(&self) -> PortResult<Vec<MessageId>> {

@@ -12,12 +12,12 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
-use crate::domain::message::{Message, RETENTION, Transition};
+use crate::domain::message::{EarlyReport, Message, RETENTION, Transition};
 use crate::domain::optout::OptOut;
 use crate::domain::org::{Org, OrgChanges};
 use crate::domain::reply::{Reply, ReplyPart};
 use crate::domain::status::EXPIRY;
-use crate::domain::{KeyId, MessageId, OptOutId, OrgId, PhoneNumber, ReplyId, Status};
+use crate::domain::{KeyId, MessageId, OptOutId, OrgId, PhoneNumber, Reason, ReplyId, Status};
 use crate::ports::{
     IdempotencyClaim, IdempotencyRecord, ListQuery, OptOutQuery, Page, PortError, PortResult,
     ReplyQuery, Store,
@@ -805,6 +805,70 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn park_report(&self, r: &EarlyReport) -> PortResult<()> {
+        let r = r.clone();
+        self.run(move |c| {
+            c.prepare_cached(
+                "INSERT INTO early_reports (carrier, carrier_ref, status, reason, received_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+            )
+            .map_err(db)?
+            .execute(params![
+                r.carrier,
+                r.carrier_ref,
+                r.status.as_str(),
+                r.reason.map(|x| x.as_str()),
+                ms(r.received_at),
+            ])
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn parked_reports(
+        &self,
+        carrier: &str,
+        carrier_ref: &str,
+        since: DateTime<Utc>,
+    ) -> PortResult<Vec<EarlyReport>> {
+        let (carrier, carrier_ref) = (carrier.to_owned(), carrier_ref.to_owned());
+        self.run(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT status, reason, received_at FROM early_reports \
+                     WHERE carrier = ?1 AND carrier_ref = ?2 AND received_at >= ?3",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![carrier, carrier_ref, ms(since)], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            rows.into_iter()
+                .map(|(status, reason, at)| {
+                    Ok(EarlyReport {
+                        carrier: carrier.clone(),
+                        carrier_ref: carrier_ref.clone(),
+                        status: status
+                            .parse()
+                            .map_err(|_| PortError::Corrupt("early report status".into()))?,
+                        reason: reason.as_deref().and_then(Reason::parse),
+                        received_at: DateTime::<Utc>::from_timestamp_millis(at)
+                            .ok_or_else(|| PortError::Corrupt("early report time".into()))?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
     async fn record_opt_out(&self, o: &OptOut) -> PortResult<bool> {
         let o = o.clone();
         self.run(move |c| {
@@ -976,6 +1040,11 @@ impl Store for SqliteStore {
             .map_err(db)?;
             tx.execute(
                 "DELETE FROM idempotency_keys WHERE created_at < ?1",
+                [ms(cutoff)],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "DELETE FROM early_reports WHERE received_at < ?1",
                 [ms(cutoff)],
             )
             .map_err(db)?;

@@ -94,6 +94,16 @@ CREATE TABLE IF NOT EXISTS opt_outs (
     PRIMARY KEY (org_id, number)
 );
 CREATE INDEX IF NOT EXISTS opt_outs_by_org ON opt_outs (org_id, id);
+-- Delivery reports that came before the dispatcher recorded the carrier's reference; read by
+-- the dispatcher after it writes `sent`, ignored after a few hours, purged with the rest.
+CREATE TABLE IF NOT EXISTS early_reports (
+    carrier TEXT NOT NULL,
+    carrier_ref TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (carrier, carrier_ref, status)
+);
 "#;
 
 /// What a database made before forwarding existed lacks. Its replies were never e-mailed and
