@@ -340,9 +340,20 @@ fn header<'a>(req: &'a WebhookRequest<'_>, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
+/// Whether a call carries seven.io's three signature headers (before any secret is read).
+pub fn carries_signature(req: &WebhookRequest<'_>) -> bool {
+    [HEADER_SIGNATURE, HEADER_TIMESTAMP, HEADER_NONCE]
+        .iter()
+        .all(|h| req.headers.get(*h).is_some_and(|v| !v.is_empty()))
+}
+
 impl CarrierWebhooks for SevenWebhooks {
     fn name(&self) -> &str {
         NAME
+    }
+
+    fn carries_signature(&self, req: &WebhookRequest<'_>) -> bool {
+        carries_signature(req)
     }
 
     fn verify(&self, req: &WebhookRequest<'_>, now: DateTime<Utc>) -> Result<(), WebhookError> {

@@ -461,9 +461,23 @@ impl fmt::Debug for VonageWebhooks {
     }
 }
 
+/// Whether a call carries Vonage's `sig` and `timestamp` parameters (before any secret is
+/// read).
+pub fn carries_signature(req: &WebhookRequest<'_>) -> bool {
+    webhook_params(req.url, req.body).is_ok_and(|p| {
+        ["sig", "timestamp"]
+            .iter()
+            .all(|k| p.get(*k).is_some_and(|v| !v.trim().is_empty()))
+    })
+}
+
 impl CarrierWebhooks for VonageWebhooks {
     fn name(&self) -> &str {
         NAME
+    }
+
+    fn carries_signature(&self, req: &WebhookRequest<'_>) -> bool {
+        carries_signature(req)
     }
 
     fn verify(&self, req: &WebhookRequest<'_>, now: DateTime<Utc>) -> Result<(), WebhookError> {
