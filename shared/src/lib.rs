@@ -5,6 +5,7 @@ pub mod adapters;
 pub mod carriers;
 pub mod domain;
 pub mod http;
+pub mod metrics;
 pub mod ports;
 pub mod services;
 pub mod telemetry;

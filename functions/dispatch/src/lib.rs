@@ -9,6 +9,7 @@ use praxis_shared::carriers::client::CALL_TIMEOUT;
 use praxis_shared::domain::MessageId;
 use praxis_shared::domain::message::{EARLY_REPORT_TTL, Transition, retention_cutoff};
 use praxis_shared::domain::{Reason, Status};
+use praxis_shared::metrics::{self, Count};
 use praxis_shared::ports::{OutboundSms, PortError, SubmitError, Submitted};
 use praxis_shared::services::Services;
 
@@ -119,6 +120,7 @@ pub async fn dispatch_before(
                 let t =
                     Transition::new(id, Status::Undelivered, svc.clock.now()).with_reason(reason);
                 svc.store.apply(&t).await?;
+                metrics::emit(Count::Undelivered, 1, Some(&carrier));
                 tracing::info!(carrier = %carrier, %reason, detail = %detail, "refused by carrier");
                 return Ok(Outcome::Refused);
             }
@@ -162,6 +164,7 @@ async fn record_sent(
                     tracing::debug!("sent already recorded by a delivery report");
                 }
                 tracing::info!(carrier = %done.carrier, attempt, "submitted");
+                metrics::emit(Count::Sent, 1, Some(&done.carrier));
                 if let Some(r) = &done.carrier_ref {
                     apply_early_reports(svc, id, &done.carrier, r).await;
                 }
@@ -179,6 +182,7 @@ async fn record_sent(
             }
             Err(e) => {
                 tracing::error!(carrier = %done.carrier, error = %e, "sent, but not recorded; the sweeper takes it up after the lease");
+                metrics::emit(Count::Sent, 1, Some(&done.carrier));
             }
         }
     }

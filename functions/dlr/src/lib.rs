@@ -10,7 +10,9 @@ use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::response::Response;
 use axum::routing::post;
 use praxis_shared::carriers::{DeliveryReport, ReportTarget};
+use praxis_shared::domain::Status;
 use praxis_shared::domain::message::{EarlyReport, Transition};
+use praxis_shared::metrics::{self, Count};
 use praxis_shared::ports::PortError;
 use praxis_shared::services::Services;
 use praxis_shared::web;
@@ -94,6 +96,11 @@ pub async fn apply_report(
     let mut changed = false;
     for t in Transition::for_report(id, status, report.reason, at) {
         changed = svc.store.apply(&t).await?;
+    }
+    match status {
+        Status::Delivered if changed => metrics::emit(Count::Delivered, 1, Some(carrier)),
+        Status::Undelivered if changed => metrics::emit(Count::Undelivered, 1, Some(carrier)),
+        _ => {}
     }
     tracing::info!(message_id = %id, carrier, status = %status, changed, "delivery report");
     Ok(())

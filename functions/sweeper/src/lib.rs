@@ -5,6 +5,7 @@
 //! anything twice.
 
 use chrono::{DateTime, Duration, Utc};
+use praxis_shared::metrics::{self, Count};
 use praxis_shared::ports::PortError;
 use praxis_shared::services::Services;
 
@@ -72,6 +73,10 @@ pub async fn sweep(svc: &Services, now: DateTime<Utc>) -> Result<Swept, SweepErr
     if swept != Swept::default() {
         tracing::info!(swept = %swept.to_json(), "swept");
     }
+    // Every sweep reports these, zero included, so the alarms see data while all is well.
+    metrics::emit(Count::Requeued, requeued as u64, None);
+    metrics::emit(Count::Expired, expired as u64, None);
+    metrics::emit(Count::RepliesNotForwarded, replies.overdue as u64, None);
     if failed.is_empty() {
         Ok(swept)
     } else {

@@ -109,6 +109,7 @@ impl Hooks {
         // a secret-store request, so an anonymous flood cannot throttle our own SSM.
         if !hooks.carries_signature(&call) {
             tracing::warn!(carrier, "webhook without the carrier's signature");
+            crate::metrics::emit(crate::metrics::Count::WebhookRejected, 1, Some(carrier));
             return Err(WebhookFailure::Unauthorized);
         }
         match hooks.ready().await {
@@ -125,6 +126,7 @@ impl Hooks {
         }
         if let Err(e) = hooks.verify(&call, self.svc.clock.now()) {
             tracing::warn!(carrier, error = %e, "webhook rejected");
+            crate::metrics::emit(crate::metrics::Count::WebhookRejected, 1, Some(carrier));
             return Err(WebhookFailure::Unauthorized);
         }
         Ok(Verified { hooks, body })

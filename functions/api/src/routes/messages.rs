@@ -11,6 +11,7 @@ use http::{HeaderMap, StatusCode};
 use praxis_shared::domain::message::Message;
 use praxis_shared::domain::org::Org;
 use praxis_shared::domain::{MessageId, Status};
+use praxis_shared::metrics::{self, Count};
 use praxis_shared::ports::{IdempotencyClaim, IdempotencyRecord, ListQuery};
 use praxis_shared::services::Services;
 use praxis_shared::web::{self, ErrorBody};
@@ -99,11 +100,13 @@ pub async fn send(
     let accepted: Vec<Message> = if records.is_empty() {
         vec![]
     } else if replay {
-        svc.store.insert_messages(&records).await?;
+        let new = svc.store.insert_messages(&records).await?;
+        metrics::emit(Count::Accepted, new as u64, None);
         let ids: Vec<MessageId> = records.iter().map(|m| m.id).collect();
         svc.store.get_messages(&ids).await?
     } else {
-        svc.store.insert_messages(&records).await?;
+        let new = svc.store.insert_messages(&records).await?;
+        metrics::emit(Count::Accepted, new as u64, None);
         records
     };
     let pending: Vec<MessageId> = accepted
