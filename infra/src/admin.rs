@@ -51,6 +51,10 @@ pub struct OrgUpdate {
     /// Gives the reply number up: messages go out with the sender again.
     #[arg(long)]
     no_reply_number: bool,
+    /// Most SMS the API accepts from the practice in one of its local days (over it: 429
+    /// daily_limit_reached).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    daily_cap: Option<u32>,
     #[command(flatten)]
     common: Common,
 }
@@ -74,6 +78,7 @@ impl OrgUpdate {
             default_sender: optional(&self.sender, SenderId::parse, "--sender")?,
             region,
             reply_number,
+            daily_cap: self.daily_cap,
         })
     }
 }
@@ -129,6 +134,10 @@ pub struct OrgCreate {
     /// First day of service (YYYY-MM-DD), for practices moved over from elsewhere; default today.
     #[arg(long)]
     activated: Option<String>,
+    /// Most SMS the API accepts from the practice in one of its local days (over it: 429
+    /// daily_limit_reached); default PRAXIS_SMS_DAILY_CAP, else 10000.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    daily_cap: Option<u32>,
     #[command(flatten)]
     common: Common,
 }
@@ -165,6 +174,7 @@ pub struct NewOrg {
     pub region: Region,
     pub reply_number: Option<PhoneNumber>,
     pub activated_on: NaiveDate,
+    pub daily_cap: Option<u32>,
 }
 
 impl NewOrg {
@@ -186,6 +196,7 @@ impl NewOrg {
                     .context("--activated must be a date like 2026-11-01")?,
                 None => Utc::now().date_naive(),
             },
+            daily_cap: a.daily_cap,
         })
     }
 }
@@ -203,6 +214,7 @@ pub async fn create_org(store: &dyn Store, new: NewOrg) -> anyhow::Result<serde_
         reply_number: new.reply_number,
         activated_on: new.activated_on,
         created_at: now,
+        daily_cap: new.daily_cap,
     };
     store
         .create_org(&org)
@@ -217,6 +229,7 @@ pub async fn create_org(store: &dyn Store, new: NewOrg) -> anyhow::Result<serde_
         "region": org.region.as_str(),
         "reply_number": org.reply_number.as_ref().map(|n| n.as_str()),
         "activated_on": org.activated_on.to_string(),
+        "daily_cap": org.daily_cap,
         "api_key": key.expose(),
         "api_key_id": record.id.to_string(),
     }))
@@ -263,7 +276,7 @@ pub async fn org(cmd: OrgCommand) -> anyhow::Result<()> {
             if changes.is_empty() {
                 bail!(
                     "nothing to change: give --name, --email, --reply-email, --sender, --region, \
-                     --reply-number or --no-reply-number"
+                     --reply-number, --no-reply-number or --daily-cap"
                 );
             }
             let updated = match store.update_org(org.id, &changes).await {

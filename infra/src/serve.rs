@@ -208,6 +208,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 region: Region::DE,
                 reply_number: None,
                 activated_on: Utc::now().date_naive(),
+                daily_cap: None,
             },
         )
         .await?;

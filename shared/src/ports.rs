@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::message::{EarlyReport, Message, Transition};
@@ -132,6 +132,11 @@ pub trait Store: Send + Sync {
         &self,
         record: &IdempotencyRecord,
     ) -> PortResult<IdempotencyClaim>;
+
+    /// Adds `n` SMS to `org`'s count for its local `day` unless the count would pass `cap`: one
+    /// conditional write, so a batch fits whole or is refused whole (and then counts nothing).
+    /// True if it was counted.
+    async fn count_daily(&self, org: OrgId, day: NaiveDate, n: u32, cap: u32) -> PortResult<bool>;
 
     /// Stores new messages; a message whose id exists already is left as it is, so a retried
     /// request writes nothing twice. Returns how many were new.

@@ -21,6 +21,8 @@ pub struct Settings {
     pub submit_attempts: u32,
     /// The pause before the first retry; doubled each time.
     pub retry_backoff: Duration,
+    /// SMS a practice may send per local day unless it has its own cap (`Org::daily_cap`).
+    pub daily_cap: u32,
 }
 
 impl Default for Settings {
@@ -31,6 +33,8 @@ impl Default for Settings {
             dispatch_lease: Duration::from_secs(120),
             submit_attempts: 4,
             retry_backoff: Duration::from_millis(50),
+            // Generous: a busy practice sends a few hundred a day; this stops a runaway loop.
+            daily_cap: 10_000,
         }
     }
 }

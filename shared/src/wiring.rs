@@ -35,6 +35,8 @@ pub const ENV_SENDER_EMAIL: &str = "PRAXIS_SMS_SENDER_EMAIL";
 pub const ENV_BUCKET: &str = "PRAXIS_SMS_BUCKET";
 /// The carrier messages are submitted to: `seven` or `vonage` (see [`CarrierKind`]).
 pub const ENV_CARRIER: &str = "PRAXIS_SMS_CARRIER";
+/// Most SMS a practice may send in one of its local days unless its own cap says otherwise.
+pub const ENV_DAILY_CAP: &str = "PRAXIS_SMS_DAILY_CAP";
 
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
@@ -263,7 +265,19 @@ impl Wiring {
         Ok(self)
     }
 
-    pub fn build(self) -> Services {
+    /// The services, with the limits of the environment (`PRAXIS_SMS_DAILY_CAP`).
+    pub fn build(mut self) -> Services {
+        if let Some(raw) = (self.get)(ENV_DAILY_CAP) {
+            match raw.trim().parse::<u32>() {
+                Ok(cap) if cap > 0 => self.services.settings.daily_cap = cap,
+                // The generous default stands rather than no cap or a cap of nothing.
+                _ => tracing::error!(
+                    value = %raw,
+                    default = self.services.settings.daily_cap,
+                    "{ENV_DAILY_CAP} is not a positive whole number; using the default"
+                ),
+            }
+        }
         self.services
     }
 

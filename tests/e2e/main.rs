@@ -8,6 +8,7 @@ mod failover;
 mod helpers;
 mod inbound;
 mod keys;
+mod limits;
 mod optout;
 mod recovery;
 mod reply_mail;

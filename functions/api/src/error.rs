@@ -34,6 +34,12 @@ pub enum ApiError {
     TooLarge { limit: usize },
     #[error("the body must be JSON, sent with `Content-Type: application/json`")]
     UnsupportedMediaType,
+    /// The practice's daily cap would be passed; nothing was stored. A new day's cap begins
+    /// in `retry_after` seconds (the practice's local midnight).
+    #[error(
+        "the practice's daily limit of {cap} SMS would be exceeded; nothing was stored, retry after local midnight"
+    )]
+    DailyLimitReached { cap: u32, retry_after: u64 },
     #[error("temporarily unavailable, please retry")]
     Unavailable(#[source] PortError),
     #[error("internal error")]
@@ -62,6 +68,7 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => StatusCode::CONFLICT,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::DailyLimitReached { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -76,6 +83,7 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::TooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::DailyLimitReached { .. } => "daily_limit_reached",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -142,6 +150,10 @@ impl IntoResponse for ApiError {
         if matches!(self, ApiError::Unauthorized) {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let ApiError::DailyLimitReached { retry_after, .. } = self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
         }
         res
     }

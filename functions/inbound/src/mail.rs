@@ -178,6 +178,7 @@ mod tests {
             reply_number: Some(PhoneNumber::parse("+4915112340000", Region::DE).expect("n")),
             activated_on: at(1, 1, 0, 0).date_naive(),
             created_at: at(1, 1, 0, 0),
+            daily_cap: None,
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod apikey;
 pub mod ids;
+pub mod local_time;
 pub mod message;
 pub mod optout;
 pub mod org;

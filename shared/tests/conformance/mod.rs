@@ -33,6 +33,7 @@ pub fn org(name: &str) -> Org {
         reply_number: None,
         activated_on: t0().date_naive(),
         created_at: t0(),
+        daily_cap: None,
     }
 }
 
@@ -628,6 +629,35 @@ pub async fn an_early_report_is_kept_once_for_its_carrier_reference(store: &dyn 
             .await
             .expect("parked")
             .is_empty()
+    );
+}
+
+pub async fn a_practices_daily_count_takes_a_batch_whole_or_not_at_all(store: &dyn Store) {
+    let a = OrgId::new(t0());
+    let b = OrgId::new(t0() + Duration::seconds(1));
+    let day = t0().date_naive();
+    assert!(store.count_daily(a, day, 6, 10).await.expect("count"));
+    assert!(store.count_daily(a, day, 4, 10).await.expect("count"));
+    // Full: one more does not fit, and a refused batch counts nothing.
+    assert!(!store.count_daily(a, day, 1, 10).await.expect("count"));
+    assert!(!store.count_daily(a, day, 1, 10).await.expect("count"));
+    // A raised cap lets exactly the difference through.
+    assert!(!store.count_daily(a, day, 3, 12).await.expect("count"));
+    assert!(store.count_daily(a, day, 2, 12).await.expect("count"));
+    // Another day, another practice: counted on their own.
+    assert!(
+        store
+            .count_daily(a, day.succ_opt().expect("day"), 10, 10)
+            .await
+            .expect("count")
+    );
+    assert!(store.count_daily(b, day, 10, 10).await.expect("count"));
+    // A batch larger than the cap never fits.
+    assert!(
+        !store
+            .count_daily(b, day.succ_opt().expect("day"), 11, 10)
+            .await
+            .expect("count")
     );
 }
 
@@ -1281,6 +1311,7 @@ pub async fn updating_a_practice_changes_only_what_is_given(store: &dyn Store) {
         name: Some(OrgName::parse("Praxis Neu").expect("name")),
         reply_email: Some(EmailAddress::parse("antworten@example.de").expect("email")),
         region: Some(Region::parse("AT").expect("AT")),
+        daily_cap: Some(500),
         ..OrgChanges::default()
     };
     let updated = store
@@ -1292,6 +1323,7 @@ pub async fn updating_a_practice_changes_only_what_is_given(store: &dyn Store) {
     expected.name = OrgName::parse("Praxis Neu").expect("name");
     expected.reply_email = Some(EmailAddress::parse("antworten@example.de").expect("email"));
     expected.region = Region::parse("AT").expect("AT");
+    expected.daily_cap = Some(500);
     assert_eq!(updated, expected);
     assert_eq!(
         store.get_org(o.id).await.expect("get"),
@@ -1426,6 +1458,7 @@ macro_rules! conformance_suite {
             unfinished_lists_what_the_dispatcher_still_owes,
             stranded_are_old_open_messages_that_nobody_holds,
             an_early_report_is_kept_once_for_its_carrier_reference,
+            a_practices_daily_count_takes_a_batch_whole_or_not_at_all,
             purge_deletes_what_is_past_retention,
             a_practice_is_found_by_its_reply_number_which_no_other_may_have,
             a_reply_is_stored_once_per_carrier_message,

@@ -173,6 +173,13 @@ pub(super) fn org_update(
             Some(None) => remove.push(e.name(name)),
         }
     }
+    if let Some(cap) = c.daily_cap {
+        set.push(format!(
+            "{} = {}",
+            e.name("daily_cap"),
+            e.value(AttributeValue::N(cap.to_string()))
+        ));
+    }
     let mut condition = format!("attribute_exists({})", e.name(keys::PK));
     if let Some(was) = reply_number_was {
         let number = e.name("reply_number");

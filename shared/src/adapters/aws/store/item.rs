@@ -55,6 +55,13 @@ impl Builder {
     fn str(self, name: &str, v: impl Into<String>) -> Self {
         self.set(name, s(v))
     }
+    fn opt_n(self, name: &str, v: Option<impl ToString>) -> Self {
+        match v {
+            Some(v) => self.set(name, n(v)),
+            None => self,
+        }
+    }
+
     fn opt_str(self, name: &str, v: Option<impl Into<String>>) -> Self {
         match v {
             Some(v) => self.str(name, v),
@@ -79,6 +86,7 @@ pub fn org_item(o: &Org) -> Item {
         .opt_str("reply_number", o.reply_number.as_ref().map(|x| x.as_str()))
         .str("activated_on", o.activated_on.to_string())
         .str("created_at", stamp(o.created_at))
+        .opt_n("daily_cap", o.daily_cap)
         .0
 }
 
@@ -344,6 +352,13 @@ pub fn org_from(item: &Item) -> PortResult<Org> {
         reply_number: r.opt_parsed("reply_number", |v| PhoneNumber::parse(v, Region::DE))?,
         activated_on: r.parsed("activated_on", |v| v.parse::<NaiveDate>())?,
         created_at: r.time("created_at")?,
+        daily_cap: match item.get("daily_cap") {
+            Some(AttributeValue::N(v)) => Some(
+                v.parse()
+                    .map_err(|_| PortError::Corrupt("practice daily_cap".into()))?,
+            ),
+            _ => None,
+        },
     })
 }
 

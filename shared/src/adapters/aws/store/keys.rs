@@ -109,6 +109,13 @@ pub fn carrier_ref_pk(carrier: &str, carrier_ref: &str) -> String {
     format!("CREF#{carrier}#{carrier_ref}")
 }
 
+/// A practice's count of SMS accepted on one of its local days (`YYYY-MM-DD`).
+pub fn daily_count_pk(org: OrgId, day: chrono::NaiveDate) -> String {
+    format!("DAILY#{org}#{day}")
+}
+
+pub const SK_DAILY_COUNT: &str = "DAILY";
+
 /// A delivery report kept for a carrier reference not recorded yet; its sort key is the
 /// reported status, so a resent report is one failed conditional put.
 pub fn early_report_pk(carrier: &str, carrier_ref: &str) -> String {

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::{StreamExt as _, TryStreamExt as _, stream};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
@@ -1186,6 +1186,35 @@ impl Store for DynamoStore {
             return Ok(None);
         }
         r.message_id("id").map(Some)
+    }
+
+    async fn count_daily(&self, org: OrgId, day: NaiveDate, n: u32, cap: u32) -> PortResult<bool> {
+        if n > cap {
+            return Ok(false);
+        }
+        let mut e = Expr::default();
+        let sent = e.name("sent");
+        // Kept two days past its day (the TTL), then DynamoDB deletes it.
+        let expires = day
+            .succ_opt()
+            .and_then(|d| d.succ_opt())
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map_or(0, |t| t.and_utc().timestamp());
+        let spec = UpdateSpec {
+            update: format!(
+                "ADD {sent} {} SET {} = {}",
+                e.value(AttributeValue::N(n.to_string())),
+                e.name(keys::EXPIRES_AT),
+                e.value(AttributeValue::N(expires.to_string()))
+            ),
+            condition: format!(
+                "attribute_not_exists({sent}) OR {sent} <= {}",
+                e.value(AttributeValue::N((cap - n).to_string()))
+            ),
+            expr: e,
+        };
+        let key = item::key(keys::daily_count_pk(org, day), keys::SK_DAILY_COUNT);
+        Ok(self.update(key, spec, ReturnValue::None).await?.is_some())
     }
 
     async fn park_report(&self, r: &EarlyReport) -> PortResult<()> {

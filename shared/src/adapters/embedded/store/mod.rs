@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
@@ -805,6 +805,26 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn count_daily(&self, org: OrgId, day: NaiveDate, n: u32, cap: u32) -> PortResult<bool> {
+        if n > cap {
+            return Ok(false);
+        }
+        let (org, day) = (org.to_string(), day.to_string());
+        self.run(move |c| {
+            let changed = c
+                .prepare_cached(
+                    "INSERT INTO daily_counts (org_id, day, sent) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (org_id, day) DO UPDATE SET sent = sent + excluded.sent \
+                     WHERE sent + excluded.sent <= ?4",
+                )
+                .map_err(db)?
+                .execute(params![org, day, n, cap])
+                .map_err(db)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
     async fn park_report(&self, r: &EarlyReport) -> PortResult<()> {
         let r = r.clone();
         self.run(move |c| {
@@ -1046,6 +1066,11 @@ impl Store for SqliteStore {
             tx.execute(
                 "DELETE FROM early_reports WHERE received_at < ?1",
                 [ms(cutoff)],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "DELETE FROM daily_counts WHERE day < ?1",
+                [cutoff.date_naive().to_string()],
             )
             .map_err(db)?;
             tx.commit().map_err(db)?;

@@ -94,6 +94,13 @@ CREATE TABLE IF NOT EXISTS opt_outs (
     PRIMARY KEY (org_id, number)
 );
 CREATE INDEX IF NOT EXISTS opt_outs_by_org ON opt_outs (org_id, id);
+-- SMS accepted per practice and local day, for the daily cap.
+CREATE TABLE IF NOT EXISTS daily_counts (
+    org_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    sent INTEGER NOT NULL,
+    PRIMARY KEY (org_id, day)
+);
 -- Delivery reports that came before the dispatcher recorded the carrier's reference; read by
 -- the dispatcher after it writes `sent`, ignored after a few hours, purged with the rest.
 CREATE TABLE IF NOT EXISTS early_reports (
