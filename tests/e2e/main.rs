@@ -5,6 +5,7 @@ mod aws;
 mod carriers;
 mod errors;
 mod failover;
+mod files;
 mod helpers;
 mod inbound;
 mod keys;

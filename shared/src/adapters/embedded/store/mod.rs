@@ -36,6 +36,18 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub fn open(path: &Path) -> PortResult<SqliteStore> {
+        // A new database is created owner-only (0600) before SQLite writes its first byte; its
+        // journal files take the database file's permissions.
+        let mut create = std::fs::OpenOptions::new();
+        create.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            create.mode(0o600);
+        }
+        create.open(path).map_err(|e| {
+            PortError::Unavailable(format!("cannot create database {}: {e}", path.display()))
+        })?;
         let conn = Connection::open(path).map_err(|e| {
             PortError::Unavailable(format!("cannot open database {}: {e}", path.display()))
         })?;
