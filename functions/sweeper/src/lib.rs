@@ -5,6 +5,7 @@
 //! anything twice.
 
 use chrono::{DateTime, Duration, Utc};
+use praxis_shared::domain::Status;
 use praxis_shared::metrics::{self, Count};
 use praxis_shared::ports::PortError;
 use praxis_shared::services::Services;
@@ -13,6 +14,11 @@ use praxis_shared::services::Services;
 /// counts as lost. Jobs normally reach the dispatcher within seconds; a job that is merely
 /// slow is harmless to duplicate (the dispatcher's claim lets one through).
 pub const STRANDED_AFTER: Duration = Duration::minutes(5);
+
+/// How long a message the sweeper enqueued again is left alone by later sweeps. A `queued`
+/// one's job is delayed by a little more than this (its claim can be taken over only then); a
+/// `pending` one's goes at once. Within SQS's longest delay (15 minutes).
+pub const REQUEUE_HOLD: Duration = Duration::minutes(10);
 
 /// What one sweep did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -89,10 +95,30 @@ pub async fn sweep(svc: &Services, now: DateTime<Utc>) -> Result<Swept, SweepErr
 /// live lease) is not stranded.
 async fn requeue_stranded(svc: &Services, now: DateTime<Utc>) -> Result<usize, PortError> {
     let ids = svc.store.stranded(now - STRANDED_AFTER, now).await?;
-    if ids.is_empty() {
-        return Ok(0);
+    let until = now + REQUEUE_HOLD;
+    // The queued job arrives once the hold has surely ended, so its claim succeeds.
+    let delay = (REQUEUE_HOLD + Duration::seconds(30))
+        .to_std()
+        .unwrap_or(std::time::Duration::from_secs(630));
+    let mut now_ids = Vec::new();
+    let mut later = 0;
+    for id in ids {
+        // The hold is a conditional write: of two sweeps at once, one enqueues.
+        match svc.store.hold_for_requeue(id, now, until).await? {
+            Some(Status::Pending) => now_ids.push(id),
+            Some(_) => {
+                svc.queue.enqueue_later(id, delay).await?;
+                later += 1;
+            }
+            None => {}
+        }
     }
-    svc.queue.enqueue(&ids).await?;
-    tracing::warn!(count = ids.len(), "stranded messages enqueued again");
-    Ok(ids.len())
+    if !now_ids.is_empty() {
+        svc.queue.enqueue(&now_ids).await?;
+    }
+    let n = now_ids.len() + later;
+    if n > 0 {
+        tracing::warn!(count = n, "stranded messages enqueued again");
+    }
+    Ok(n)
 }

@@ -591,6 +591,75 @@ pub async fn stranded_are_old_open_messages_that_nobody_holds(store: &dyn Store)
     // Not the one whose dispatcher holds a live lease, not the one already with the carrier,
     // not the one accepted moments ago (its job is on its way).
     assert_eq!(got, want);
+
+    // A sweeper holds each before enqueueing it: one of two sweeps gets it, and later sweeps
+    // leave it alone until the hold ends.
+    let until = now + Duration::minutes(10);
+    assert_eq!(
+        store
+            .hold_for_requeue(pending.id, now, until)
+            .await
+            .expect("hold"),
+        Some(Status::Pending)
+    );
+    assert_eq!(
+        store
+            .hold_for_requeue(pending.id, now, until)
+            .await
+            .expect("hold"),
+        None
+    );
+    assert_eq!(
+        store
+            .hold_for_requeue(lapsed.id, now, until)
+            .await
+            .expect("hold"),
+        Some(Status::Queued)
+    );
+    assert_eq!(
+        store
+            .hold_for_requeue(held.id, now, until)
+            .await
+            .expect("hold"),
+        None
+    );
+    assert_eq!(
+        store
+            .hold_for_requeue(sent.id, now, until)
+            .await
+            .expect("hold"),
+        None
+    );
+    let mut got = store
+        .stranded(now - Duration::minutes(5), now)
+        .await
+        .expect("stranded");
+    got.sort();
+    assert_eq!(got, vec![released.id]);
+    // A held pending message is still the dispatcher's to claim; a held queued one only once
+    // the hold ends.
+    assert!(
+        store
+            .claim_for_dispatch(pending.id, now, now + Duration::seconds(60))
+            .await
+            .expect("claim")
+            .is_some()
+    );
+    assert!(
+        store
+            .claim_for_dispatch(lapsed.id, now, now + Duration::seconds(60))
+            .await
+            .expect("claim")
+            .is_none()
+    );
+    let after = until + Duration::seconds(1);
+    assert!(
+        store
+            .claim_for_dispatch(lapsed.id, after, after + Duration::seconds(60))
+            .await
+            .expect("claim")
+            .is_some()
+    );
 }
 
 pub async fn an_early_report_is_kept_once_for_its_carrier_reference(store: &dyn Store) {

@@ -1278,11 +1278,8 @@ impl Store for DynamoStore {
             for found in self.batch_get(wanted, "message").await? {
                 let m = item::message_from(&found)?;
                 let lease = Read::new(&found, "message").opt_time("lease_until")?;
-                let free = match m.status {
-                    Status::Pending => true,
-                    Status::Queued => lease.is_none_or(|l| l < now),
-                    _ => false,
-                };
+                let free = matches!(m.status, Status::Pending | Status::Queued)
+                    && lease.is_none_or(|l| l < now);
                 if free && m.created_at < created_before {
                     stranded.push(m.id);
                 }
@@ -1290,6 +1287,31 @@ impl Store for DynamoStore {
         }
         stranded.sort();
         Ok(stranded)
+    }
+
+    async fn hold_for_requeue(
+        &self,
+        id: MessageId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> PortResult<Option<Status>> {
+        let mut e = Expr::default();
+        let (status, lease) = (e.name("status"), e.name("lease_until"));
+        let spec = UpdateSpec {
+            update: format!("SET {lease} = {}", e.value(s(stamp(until)))),
+            condition: format!(
+                "{status} IN ({}, {}) AND (attribute_not_exists({lease}) OR {lease} < {})",
+                e.value(s(Status::Pending.as_str())),
+                e.value(s(Status::Queued.as_str())),
+                e.value(s(stamp(now)))
+            ),
+            expr: e,
+        };
+        let key = item::key(keys::message_pk(id), keys::SK_MESSAGE);
+        self.update(key, spec, ReturnValue::AllNew)
+            .await?
+            .map(|item| item::message_from(&item).map(|m| m.status))
+            .transpose()
     }
 
     async fn expire_overdue(&self, now: DateTime<Utc>) -> PortResult<usize> {

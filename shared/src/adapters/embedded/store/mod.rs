@@ -1019,9 +1019,9 @@ impl Store for SqliteStore {
             // A released claim is lease 0, a fresh `pending` has none.
             let mut stmt = c
                 .prepare_cached(
-                    "SELECT id FROM messages WHERE created_at < ?1 AND (status = 'pending' \
-                     OR (status = 'queued' AND (lease_until IS NULL OR lease_until < ?2))) \
-                     ORDER BY id",
+                    "SELECT id FROM messages WHERE created_at < ?1 \
+                     AND status IN ('pending', 'queued') \
+                     AND (lease_until IS NULL OR lease_until < ?2) ORDER BY id",
                 )
                 .map_err(db)?;
             let ids = stmt
@@ -1034,6 +1034,34 @@ impl Store for SqliteStore {
             ids.iter()
                 .map(|i| MessageId::parse(i).map_err(corrupt("message id")))
                 .collect()
+        })
+        .await
+    }
+
+    async fn hold_for_requeue(
+        &self,
+        id: MessageId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> PortResult<Option<Status>> {
+        let id = id.to_string();
+        self.run(move |c| {
+            let status: Option<String> = c
+                .prepare_cached(
+                    "UPDATE messages SET lease_until = ?3 WHERE id = ?1 \
+                     AND status IN ('pending', 'queued') \
+                     AND (lease_until IS NULL OR lease_until < ?2) RETURNING status",
+                )
+                .map_err(db)?
+                .query_row(params![id, ms(now), ms(until)], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            status
+                .map(|s| {
+                    s.parse()
+                        .map_err(|_| PortError::Corrupt("message status".into()))
+                })
+                .transpose()
         })
         .await
     }
