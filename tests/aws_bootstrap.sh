@@ -35,6 +35,8 @@ field() {
 name=praxis-sms-test
 export PRAXIS_SMS_TABLE=$name
 export PRAXIS_SMS_SENDER_EMAIL=noreply@example.com
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
 echo "==> aws bootstrap" >&2
 out=$("$bin" aws bootstrap --name "$name") || fail "aws bootstrap"
@@ -45,6 +47,11 @@ queue_url=$(field "$out" queue_url)
 [ -n "$queue_url" ] || fail "bootstrap printed no queue_url: $out"
 [ -n "$(field "$out" dlq_url)" ] || fail "bootstrap printed no dlq_url: $out"
 [ "$(field "$out" bucket)" = "$name-blobs" ] || fail "bootstrap did not report the bucket: $out"
+case "$(field "$out" invoice_queue_url)" in
+  *"$name-invoices") ;;
+  *) fail "bootstrap printed no invoice_queue_url: $out" ;;
+esac
+[ -n "$(field "$out" invoice_dlq_url)" ] || fail "bootstrap printed no invoice_dlq_url: $out"
 
 echo "==> org create --backend aws" >&2
 org=$("$bin" org create --backend aws --name "Praxis Dr. Test" --email praxis@example.com \
@@ -55,6 +62,14 @@ key_id=$(field "$org" api_key_id)
 org_id=$(field "$org" id)
 [ -n "$api_key" ] || fail "org create printed no api_key: $org"
 [ -n "$key_id" ] || fail "org create printed no api_key_id: $org"
+
+echo "==> invoices run --backend aws (a practice active since today: its free month)" >&2
+month=$(date -u +%Y-%m)
+run=$("$bin" invoices run --backend aws --month "$month" --data-dir "$tmp/data") || fail "invoices run --backend aws"
+echo "$run"
+grep -q '"outcome":"created"' <<<"$run" || fail "invoices run created no invoice: $run"
+again_run=$("$bin" invoices run --backend aws --month "$month" --data-dir "$tmp/data") || fail "the second invoices run"
+grep -q '"created":0' <<<"$again_run" || fail "the second invoices run created something: $again_run"
 
 echo "==> org list --backend aws" >&2
 list=$("$bin" org list --backend aws) || fail "org list --backend aws"

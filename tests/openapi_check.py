@@ -119,6 +119,7 @@ class Spec:
 
     def check(self, what: str, instance: Any, schema_pointer: str) -> bool:
         self.checked += 1
+        self.check_labels(what, instance)
         errors = sorted(self.validator(schema_pointer).iter_errors(instance), key=lambda e: list(e.path))
         for e in errors:
             detail = closest(e)
@@ -128,6 +129,30 @@ class Spec:
                 f"{what}: {where}: {msg} (schema {schema_pointer}, keyword {detail.validator})"
             )
         return not errors
+
+    def check_labels(self, what: str, instance: Any) -> None:
+        """Every object with a `status` and a `status_text` (a message, a history entry) must
+        carry the label the document gives that status (`x-status-text` of the Status schema):
+        the tie the response schemas leave out so that client generators make plain classes."""
+        labels = self.doc["components"]["schemas"]["Status"]["x-status-text"]
+
+        def walk(node: Any, where: str) -> None:
+            if isinstance(node, dict):
+                if "status" in node and "status_text" in node:
+                    self.checked += 1
+                    want = labels.get(node["status"])
+                    if node["status_text"] != want:
+                        self.failures.append(
+                            f"{what}: {where}: status {node['status']!r} has status_text "
+                            f"{node['status_text']!r}, the document says {want!r}"
+                        )
+                for k, v in node.items():
+                    walk(v, f"{where}[{k!r}]")
+            elif isinstance(node, list):
+                for i, v in enumerate(node):
+                    walk(v, f"{where}[{i}]")
+
+        walk(instance, "$")
 
     def validate_examples(self) -> None:
         """Every example in the spec must match the schema it illustrates."""
@@ -343,6 +368,12 @@ class LiveCheck:
         c("list replies", "GET", "/v1/replies", "/v1/replies?limit=2", 200)
         c("list replies, bad cursor", "GET", "/v1/replies", "/v1/replies?cursor=nope", 422)
         c("list replies, unknown parameter", "GET", "/v1/replies", "/v1/replies?status=sent", 400)
+        c("list invoices", "GET", "/v1/invoices", "/v1/invoices", 200)
+        c("list invoices, unknown parameter", "GET", "/v1/invoices", "/v1/invoices?month=2026-11", 400)
+        c("invoice PDF, unknown id", "GET", "/v1/invoices/{id}/pdf",
+          "/v1/invoices/01ARZ3NDEKTSV4RRFFQ69G5FAV/pdf", 404)
+        c("invoice link, bad signature", "GET", "/invoices/{id}/pdf",
+          "/invoices/01ARZ3NDEKTSV4RRFFQ69G5FAV/pdf?expires=4102444800&signature=00", 403, auth=False)
         c("inbound webhook without token", "POST", "/webhooks/sim/inbound", "/webhooks/sim/inbound", 401,
           {"from": "+4917612345678", "to": "+4915112340000", "text": "Ja"}, auth=False)
 

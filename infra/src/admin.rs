@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use chrono::{NaiveDate, SecondsFormat, Utc};
 use clap::Subcommand;
 use praxis_shared::domain::apikey::{ApiKey, ApiKeyRecord};
-use praxis_shared::domain::org::{EmailAddress, Org, OrgChanges, OrgName};
+use praxis_shared::domain::org::{EmailAddress, Org, OrgChanges, OrgName, PostalAddress};
 use praxis_shared::domain::{KeyId, OrgId, PhoneNumber, Region, SenderId};
 use praxis_shared::ports::{OptOutQuery, PortError, Store};
 use serde_json::json;
@@ -55,6 +55,10 @@ pub struct OrgUpdate {
     /// daily_limit_reached).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     daily_cap: Option<u32>,
+    /// Billing address for the invoices from now on: street, then postcode and city,
+    /// separated by commas (e.g. "Hauptstraße 1, 12345 Musterstadt").
+    #[arg(long)]
+    address: Option<String>,
     #[command(flatten)]
     common: Common,
 }
@@ -79,6 +83,7 @@ impl OrgUpdate {
             region,
             reply_number,
             daily_cap: self.daily_cap,
+            address: optional(&self.address, PostalAddress::parse, "--address")?,
         })
     }
 }
@@ -138,6 +143,10 @@ pub struct OrgCreate {
     /// daily_limit_reached); default PRAXIS_SMS_DAILY_CAP, else 10000.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     daily_cap: Option<u32>,
+    /// Billing address for invoices: street, then postcode and city, separated by commas
+    /// ("Hauptstraße 1, 12345 Musterstadt").
+    #[arg(long)]
+    address: Option<String>,
     #[command(flatten)]
     common: Common,
 }
@@ -175,6 +184,7 @@ pub struct NewOrg {
     pub reply_number: Option<PhoneNumber>,
     pub activated_on: NaiveDate,
     pub daily_cap: Option<u32>,
+    pub address: Option<PostalAddress>,
 }
 
 impl NewOrg {
@@ -197,6 +207,12 @@ impl NewOrg {
                 None => Utc::now().date_naive(),
             },
             daily_cap: a.daily_cap,
+            address: a
+                .address
+                .as_deref()
+                .map(PostalAddress::parse)
+                .transpose()
+                .context("--address")?,
         })
     }
 }
@@ -213,6 +229,7 @@ pub async fn create_org(store: &dyn Store, new: NewOrg) -> anyhow::Result<serde_
         region: new.region,
         reply_number: new.reply_number,
         activated_on: new.activated_on,
+        address: new.address,
         created_at: now,
         daily_cap: new.daily_cap,
     };
@@ -230,6 +247,7 @@ pub async fn create_org(store: &dyn Store, new: NewOrg) -> anyhow::Result<serde_
         "reply_number": org.reply_number.as_ref().map(|n| n.as_str()),
         "activated_on": org.activated_on.to_string(),
         "daily_cap": org.daily_cap,
+        "address": org.address.as_ref().map(PostalAddress::one_line),
         "api_key": key.expose(),
         "api_key_id": record.id.to_string(),
     }))

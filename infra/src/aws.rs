@@ -5,10 +5,13 @@
 use anyhow::{Context, anyhow};
 use clap::{Args, Subcommand};
 use praxis_shared::adapters::aws::{
-    create_bucket, create_queues, create_table, s3_client, sdk_config, verify_sender,
+    create_bucket, create_invoice_queues, create_queues, create_table, s3_client, sdk_config,
+    verify_sender,
 };
 use praxis_shared::ports::PortError;
-use praxis_shared::wiring::{ENV_BUCKET, ENV_QUEUE_URL, ENV_SENDER_EMAIL, ENV_TABLE};
+use praxis_shared::wiring::{
+    ENV_BUCKET, ENV_INVOICE_QUEUE_URL, ENV_QUEUE_URL, ENV_SENDER_EMAIL, ENV_TABLE,
+};
 use serde_json::json;
 
 /// A variable of the environment, unless it is empty.
@@ -87,6 +90,10 @@ async fn bootstrap(args: &BootstrapArgs) -> anyhow::Result<serde_json::Value> {
     let (queue_url, dlq_url) = create_queues(&aws_sdk_sqs::Client::new(&config), name)
         .await
         .with_context(|| format!("creating the queues {name} and {name}-dlq"))?;
+    let (invoice_queue_url, invoice_dlq_url) =
+        create_invoice_queues(&aws_sdk_sqs::Client::new(&config), name)
+            .await
+            .with_context(|| format!("creating the queues {name}-invoices and its dlq"))?;
     create_bucket(&s3_client(&config), &bucket, &region)
         .await
         .with_context(|| format!("creating the bucket {bucket}"))?;
@@ -101,12 +108,15 @@ async fn bootstrap(args: &BootstrapArgs) -> anyhow::Result<serde_json::Value> {
         "table_created": table_created,
         "queue_url": queue_url,
         "dlq_url": dlq_url,
+        "invoice_queue_url": invoice_queue_url,
+        "invoice_dlq_url": invoice_dlq_url,
         "bucket": bucket,
         "sender_email": args.sender_email,
         // What the Lambda functions (and `--backend aws`) are configured with.
         "env": {
             ENV_TABLE: name,
             ENV_QUEUE_URL: queue_url,
+            ENV_INVOICE_QUEUE_URL: invoice_queue_url,
             ENV_BUCKET: bucket,
             ENV_SENDER_EMAIL: args.sender_email,
         },

@@ -5,6 +5,7 @@
 mod admin;
 #[cfg(feature = "aws")]
 mod aws;
+mod invoices;
 mod local;
 mod serve;
 #[cfg(feature = "aws")]
@@ -65,6 +66,9 @@ enum Command {
     /// API keys: create one for a practice, list or revoke.
     #[command(subcommand)]
     Key(admin::KeyCommand),
+    /// Monthly invoices: `invoices run --month YYYY-MM`.
+    #[command(subcommand)]
+    Invoices(invoices::InvoicesCommand),
     /// Numbers that opted out of a practice's SMS: list them, or lift one.
     #[command(subcommand)]
     OptOut(admin::OptOutCommand),
@@ -85,6 +89,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args).await,
         Command::Org(cmd) => admin::org(cmd).await,
         Command::Key(cmd) => admin::key(cmd).await,
+        Command::Invoices(cmd) => invoices::run(cmd).await,
         Command::OptOut(cmd) => admin::opt_out(cmd).await,
         Command::Sim(cmd) => sim::run(cmd).await,
         #[cfg(feature = "aws")]

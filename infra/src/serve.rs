@@ -16,7 +16,7 @@ use praxis_shared::carriers::config::{self, CarrierKind};
 use praxis_shared::carriers::failover::BreakerPolicy;
 use praxis_shared::carriers::sim::SimCarrier;
 use praxis_shared::domain::message::retention_cutoff;
-use praxis_shared::domain::org::{EmailAddress, OrgName};
+use praxis_shared::domain::org::{EmailAddress, OrgName, PostalAddress};
 use praxis_shared::domain::{Region, SenderId};
 use praxis_shared::services::Services;
 use praxis_shared::wiring::Wiring;
@@ -196,7 +196,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         sim,
         blobs,
     } = open_backend(args.common.backend, &dir, &base_url, &secrets).await?;
-    let svc = wire_carriers(wiring, sim.clone(), &args, &secrets.sim_token)?;
+    let mut svc = wire_carriers(wiring, sim.clone(), &args, &secrets.sim_token)?;
+    // The e-mails' invoice links are checked with this data directory's key on either
+    // backend, the key `invoices run` signs them with.
+    svc.invoice_links = crate::invoices::invoice_links(&secrets);
 
     if svc.store.list_orgs().await?.is_empty() {
         let demo = create_org(
@@ -209,6 +212,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 reply_number: None,
                 activated_on: Utc::now().date_naive(),
                 daily_cap: None,
+                address: PostalAddress::parse("Musterweg 1, 10115 Berlin").ok(),
             },
         )
         .await?;

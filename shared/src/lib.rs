@@ -5,6 +5,8 @@ pub mod adapters;
 pub mod carriers;
 pub mod domain;
 pub mod http;
+pub mod invoice_links;
+pub mod markup;
 pub mod metrics;
 pub mod ports;
 pub mod services;

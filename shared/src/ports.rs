@@ -8,12 +8,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
+use crate::domain::invoice::{DailyUsage, Invoice, NewInvoice};
 use crate::domain::message::{EarlyReport, Message, Transition};
 use crate::domain::optout::OptOut;
 use crate::domain::org::{Org, OrgChanges};
 use crate::domain::reply::{Reply, ReplyPart};
 use crate::domain::{
-    KeyId, MessageId, OptOutId, OrgId, PhoneNumber, Reason, ReplyId, SenderId, Status,
+    InvoiceId, KeyId, MessageId, Month, OptOutId, OrgId, PhoneNumber, Reason, ReplyId, SenderId,
+    Status,
 };
 
 /// Failures of a backend. `Conflict` is a conditional write that lost (a normal outcome under
@@ -108,6 +110,23 @@ impl<T, Cursor> Page<T, Cursor> {
     }
 }
 
+/// What storing a month's invoice found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvoiceCreated {
+    /// Stored now, with the next number of its year.
+    New(Invoice),
+    /// The practice has its invoice for that month already: this one, unchanged.
+    Existing(Invoice),
+}
+
+impl InvoiceCreated {
+    pub fn invoice(&self) -> &Invoice {
+        match self {
+            InvoiceCreated::New(i) | InvoiceCreated::Existing(i) => i,
+        }
+    }
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// `Conflict` if the id exists, or another practice has the same reply number (inbound
@@ -147,7 +166,10 @@ pub trait Store: Send + Sync {
     async fn list_messages(&self, org: OrgId, query: &ListQuery) -> PortResult<Page<Message>>;
 
     /// Applies a status move if the message is in one of `t.from()`; false if it is not (late or
-    /// duplicate event). Appends to the history in the same write.
+    /// duplicate event). Appends to the history in the same write. A move to `sent` (the
+    /// carrier took the message) also adds the message's parts to its practice's usage of
+    /// that day (UTC), in the same transaction: a message is counted once, however often its
+    /// move is tried.
     async fn apply(&self, t: &Transition) -> PortResult<bool>;
     /// Takes a message for dispatch: `pending` → `queued`, or a `queued` one whose lease ran out
     /// (its dispatcher died). Returns the message if this caller now holds it.
@@ -240,6 +262,22 @@ pub trait Store: Send + Sync {
         query: &OptOutQuery,
     ) -> PortResult<Page<OptOut, OptOutId>>;
 
+    /// A practice's usage in `month`, one entry per day with any; kept for good (not personal
+    /// data, and what invoices are made from).
+    async fn usage(&self, org: OrgId, month: Month) -> PortResult<Vec<DailyUsage>>;
+    /// Stores the practice's invoice for its month unless it has one: the next number of the
+    /// invoice's year (of `created_at`) and the invoice in one transaction, each conditional
+    /// (the counter on the value read, the invoice on (practice, month) being free), so
+    /// numbers are neither used twice nor skipped, and a re-run or a concurrent run stores
+    /// nothing twice.
+    async fn create_invoice(&self, invoice: &NewInvoice) -> PortResult<InvoiceCreated>;
+    async fn get_invoice(&self, id: InvoiceId) -> PortResult<Option<Invoice>>;
+    /// A practice's invoices, newest month first.
+    async fn list_invoices(&self, org: OrgId) -> PortResult<Vec<Invoice>>;
+    /// Records that the invoice's PDF is stored and its e-mail handed over; false if that was
+    /// recorded already. The only change a stored invoice ever sees.
+    async fn mark_invoice_delivered(&self, id: InvoiceId, at: DateTime<Utc>) -> PortResult<bool>;
+
     /// Messages that are accepted but not yet handed to a carrier (embedded recovery at start).
     async fn unfinished(&self) -> PortResult<Vec<MessageId>>;
     /// Messages accepted before `created_before` that are still `pending` or `queued`, with no
@@ -276,6 +314,13 @@ pub trait Queue: Send + Sync {
     async fn enqueue(&self, ids: &[MessageId]) -> PortResult<()>;
     /// Enqueues again after `delay` (a transient carrier failure).
     async fn enqueue_later(&self, id: MessageId, delay: Duration) -> PortResult<()>;
+}
+
+/// Hands out the month's invoice jobs, one per practice, to the workers that make them.
+/// At-least-once: a job may arrive twice (making an invoice is idempotent).
+#[async_trait]
+pub trait InvoiceJobs: Send + Sync {
+    async fn enqueue_invoices(&self, month: Month, orgs: &[OrgId]) -> PortResult<()>;
 }
 
 /// What a carrier needs to send one SMS.

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::carriers::CarrierWebhooks;
-use crate::ports::{Blobs, Carrier, Clock, Mailer, Queue, Store};
+use crate::invoice_links::InvoiceLinks;
+use crate::ports::{Blobs, Carrier, Clock, InvoiceJobs, Mailer, Queue, Store};
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -47,6 +48,10 @@ pub struct Services {
     pub webhooks: Vec<Arc<dyn CarrierWebhooks>>,
     pub mailer: Arc<dyn Mailer>,
     pub blobs: Arc<dyn Blobs>,
+    /// The invoice queue (the `invoice` function's fan-out).
+    pub invoice_jobs: Arc<dyn InvoiceJobs>,
+    /// Signs and checks the invoice e-mails' download links.
+    pub invoice_links: Arc<InvoiceLinks>,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
 }

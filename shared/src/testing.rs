@@ -71,6 +71,7 @@ pub async fn practice_with_reply_number(
         reply_number: reply_number
             .map(|n| PhoneNumber::parse(n, Region::DE).unwrap_or_else(|e| panic!("{e}"))),
         activated_on: now.date_naive(),
+        address: None,
         created_at: now,
         daily_cap: None,
     };

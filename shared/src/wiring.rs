@@ -33,6 +33,8 @@ pub const ENV_QUEUE_URL: &str = "PRAXIS_SMS_QUEUE_URL";
 pub const ENV_SENDER_EMAIL: &str = "PRAXIS_SMS_SENDER_EMAIL";
 /// The blob bucket (S3).
 pub const ENV_BUCKET: &str = "PRAXIS_SMS_BUCKET";
+/// The URL of the invoice queue (SQS).
+pub const ENV_INVOICE_QUEUE_URL: &str = "PRAXIS_SMS_INVOICE_QUEUE_URL";
 /// The carrier messages are submitted to: `seven` or `vonage` (see [`CarrierKind`]).
 pub const ENV_CARRIER: &str = "PRAXIS_SMS_CARRIER";
 /// Most SMS a practice may send in one of its local days unless its own cap says otherwise.
@@ -118,6 +120,8 @@ impl Wiring {
             webhooks: Vec::new(),
             mailer: Arc::new(Unwired("mailer")),
             blobs: Arc::new(Unwired("blobs")),
+            invoice_jobs: Arc::new(Unwired("invoice queue")),
+            invoice_links: Arc::new(crate::invoice_links::InvoiceLinks::unwired()),
             clock: Arc::new(crate::ports::SystemClock),
             settings: crate::services::Settings::default(),
         };
@@ -187,6 +191,41 @@ impl Wiring {
             let mut wiring = self;
             wiring.services.blobs = Arc::new(crate::adapters::aws::S3Blobs::new(client, bucket));
             return Ok(wiring);
+        }
+        Ok(self)
+    }
+
+    /// The invoice queue (SQS) at `PRAXIS_SMS_INVOICE_QUEUE_URL`. Ports given stay as given.
+    pub fn with_invoice_jobs(self) -> Result<Wiring, WiringError> {
+        #[cfg(feature = "aws")]
+        if let Some(aws) = &self.aws {
+            let url = required(&self.get, ENV_INVOICE_QUEUE_URL)?;
+            let client = aws_sdk_sqs::Client::new(&aws.config);
+            let mut wiring = self;
+            wiring.services.invoice_jobs =
+                Arc::new(crate::adapters::aws::SqsQueue::new(client, url));
+            return Ok(wiring);
+        }
+        Ok(self)
+    }
+
+    /// The invoice links' key: `PRAXIS_SMS_INVOICE_LINK_KEY` itself, or the SSM parameter
+    /// `PRAXIS_SMS_INVOICE_LINK_KEY_PARAMETER` names (read on first use). Links given stay.
+    pub fn with_invoice_links(mut self) -> Result<Wiring, WiringError> {
+        use crate::invoice_links::{ENV_LINK_KEY, ENV_LINK_KEY_PARAMETER, InvoiceLinks, LinkKey};
+        if let Some(raw) = (self.get)(ENV_LINK_KEY).filter(|v| !v.trim().is_empty()) {
+            let key = LinkKey::new(raw.trim().as_bytes().to_vec()).ok_or_else(|| {
+                WiringError::Config(format!("{ENV_LINK_KEY} must be at least 32 bytes"))
+            })?;
+            self.services.invoice_links = Arc::new(InvoiceLinks::fixed(key));
+            return Ok(self);
+        }
+        if !self.has_parameters() {
+            return Ok(self);
+        }
+        let name = required(&self.get, ENV_LINK_KEY_PARAMETER)?;
+        if let Some(store) = self.parameters() {
+            self.services.invoice_links = Arc::new(InvoiceLinks::from_parameter(store, name));
         }
         Ok(self)
     }
@@ -404,6 +443,17 @@ impl crate::ports::Blobs for Unwired {
         _: &str,
         _: std::time::Duration,
     ) -> crate::ports::PortResult<String> {
+        Err(self.error())
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::ports::InvoiceJobs for Unwired {
+    async fn enqueue_invoices(
+        &self,
+        _: crate::domain::Month,
+        _: &[crate::domain::OrgId],
+    ) -> crate::ports::PortResult<()> {
         Err(self.error())
     }
 }

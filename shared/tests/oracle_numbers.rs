@@ -722,6 +722,7 @@ struct Counts {
     accepted: usize,
     invalid: usize,
     premium_rate: usize,
+    over_e164: usize,
     toll_free: usize,
     screened_out: usize,
     disagreements: usize,
@@ -764,6 +765,11 @@ fn parse_agrees_with_libphonenumber() {
             Err(PhoneError::TollFree) => {
                 counts.toll_free += 1;
                 oracle.valid && oracle.kind == "TOLL_FREE"
+            }
+            // Stricter by design: valid to libphonenumber, but longer than E.164 allows.
+            Err(PhoneError::OverE164) => {
+                counts.over_e164 += 1;
+                oracle.valid && oracle.e164.as_deref().is_some_and(|e| e.len() > 16)
             }
             // Stricter than libphonenumber by design (no letters, no extensions,
             // no odd characters, bounded length): nothing to compare.

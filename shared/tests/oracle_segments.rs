@@ -374,8 +374,9 @@ fn run_oracle(script: &Path, modules: &Path, chunk: &[String]) -> Vec<String> {
     answers
 }
 
-#[test]
-fn segments_agree_with_twilio_calculator() {
+/// The oracle's script and the node_modules holding the pinned calculator, or why not (then
+/// the caller skips or fails, see `skip_or_fail`).
+fn oracle() -> Result<(PathBuf, PathBuf), String> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let script = manifest.join("tests").join("oracle").join("segments.js");
     let modules = std::env::var_os("PRAXIS_ORACLE_NODE_MODULES")
@@ -387,15 +388,21 @@ fn segments_agree_with_twilio_calculator() {
         .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
         .and_then(|v| v["version"].as_str().map(str::to_owned));
     match version.as_deref() {
-        Some(PACKAGE_VERSION) => {}
-        Some(other) => {
-            return skip_or_fail(&format!(
-                "{} is version {other}, expected {PACKAGE_VERSION}",
-                package_json.display()
-            ));
-        }
-        None => return skip_or_fail(&format!("{} not found", package_json.display())),
+        Some(PACKAGE_VERSION) => Ok((script, modules)),
+        Some(other) => Err(format!(
+            "{} is version {other}, expected {PACKAGE_VERSION}",
+            package_json.display()
+        )),
+        None => Err(format!("{} not found", package_json.display())),
     }
+}
+
+#[test]
+fn segments_agree_with_twilio_calculator() {
+    let (script, modules) = match oracle() {
+        Ok(found) => found,
+        Err(why) => return skip_or_fail(&why),
+    };
 
     let mut rng = Rng(SEED);
     let corpus: Vec<String> = (0..CORPUS_SIZE).map(|_| generate(&mut rng)).collect();
@@ -483,4 +490,48 @@ fn segments_agree_with_twilio_calculator() {
         "corpus too tame: {split} / {cluster} / {part_one}"
     );
     assert!(gsm >= 5_000 && ucs2 >= 5_000, "corpus unbalanced");
+}
+
+/// Tabs (pasted from a practice program): the text as sent (a tab kept, which makes it UCS-2,
+/// or one space under smart encoding) must count as the calculator counts that text.
+#[test]
+fn texts_with_tabs_count_as_the_calculator_counts_the_text_sent() {
+    let (script, modules) = match oracle() {
+        Ok(found) => found,
+        Err(why) => return skip_or_fail(&why),
+    };
+    let mut rng = Rng(SEED ^ 0x7AB);
+    let mut sent = Vec::new();
+    for i in 0..400 {
+        // Fields separated by tabs, as a practice program copies a table row; around 1 to 4
+        // parts, so part boundaries fall among tabs and escape pairs.
+        let mut raw = String::new();
+        let fields = 2 + rng.below(40);
+        for _ in 0..fields {
+            for _ in 0..1 + rng.below(12) {
+                raw.push_str(pick_from(&mut rng, PROFILES[i % 5]));
+            }
+            raw.push('\t');
+        }
+        for smart in [false, true] {
+            if let Ok(t) = praxis_shared::domain::MessageText::parse(&raw, smart) {
+                assert_eq!(t.as_str().contains('\t'), !smart, "{raw:?}");
+                sent.push((t.as_str().to_owned(), t.encoding(), t.segments()));
+            }
+        }
+    }
+    let texts: Vec<String> = sent.iter().map(|(t, _, _)| t.clone()).collect();
+    let answers = run_oracle(&script, &modules, &texts);
+    assert_eq!(answers.len(), sent.len());
+    let mut mismatches = Vec::new();
+    for ((text, encoding, segments), answer) in sent.iter().zip(&answers) {
+        let theirs: serde_json::Value = serde_json::from_str(answer).expect("oracle line");
+        if theirs["encoding"] != encoding.as_str() || theirs["segments"] != *segments {
+            mismatches.push(format!(
+                "ours {encoding} / {segments}, calculator {answer}: {text:?}"
+            ));
+        }
+    }
+    assert!(sent.len() > 300, "only {} texts accepted", sent.len());
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }

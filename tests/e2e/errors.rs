@@ -85,6 +85,16 @@ fn cases() -> Vec<Bad> {
             one(&good_to, &"ä😀".repeat(336)),
             "text",
         ),
+        bad(
+            "one character of 800 KB (a letter and 400,000 accents)",
+            one(&good_to, &format!("e{}", "\u{301}".repeat(400_000))),
+            "text",
+        ),
+        bad(
+            "one character of 33 code units",
+            one(&good_to, &format!("Hallo e{}", "\u{301}".repeat(32))),
+            "text",
+        ),
         bad("control character", one(&good_to, "Hallo\u{7}"), "text"),
         bad("NUL character", one(&good_to, "Hallo\u{0}Welt"), "text"),
         bad(
@@ -107,6 +117,12 @@ fn cases() -> Vec<Bad> {
         bad("premium-rate number", one("0900 1234567", "x"), "to"),
         bad("toll-free number", one("0800 1234567", "x"), "to"),
         bad("empty number", one("", "x"), "to"),
+        bad("number of 65 characters", one(&"1".repeat(65), "x"), "to"),
+        bad(
+            "reference of 256 characters",
+            json!({ "to": good_to, "text": "x", "reference": "r".repeat(256) }),
+            "reference",
+        ),
         bad("1001 items", json!({ "messages": too_many }), "messages"),
         bad("empty batch", json!({ "messages": [] }), "messages"),
         bad(
@@ -346,4 +362,102 @@ async fn a_wrong_method_names_the_allowed_ones() {
         let body: Value = res.json().await.expect("a JSON body");
         assert_eq!(body["error"]["code"], "method_not_allowed", "{body}");
     }
+}
+
+/// Every limit at its edge, on whichever backend the suite runs (DynamoDB in moto with
+/// PRAXIS_E2E_BACKEND=aws): just inside it is accepted and reads back exactly as answered, just
+/// outside it is a 4xx naming the field, and nothing of that is stored.
+#[tokio::test]
+async fn limits_hold_at_their_edge_and_accepted_input_reads_back_as_answered() {
+    let stack = Stack::start();
+    let inside = [
+        json!({ "to": mobile(21), "text": "a".repeat(1530) }),
+        json!({ "to": mobile(22), "text": "ç".repeat(670) }),
+        json!({ "to": mobile(23), "text": format!("Hallo e{}", "\u{301}".repeat(31)) }),
+        json!({ "to": mobile(24), "text": "x", "reference": "😀".repeat(255) }),
+        json!({ "to": mobile(25), "text": "Termin:\t19.08." }),
+        json!({ "to": mobile(26), "text": "Termin:\t19.08.", "smart_encoding": true }),
+    ];
+    let mut accepted = Vec::new();
+    for (i, body) in inside.iter().enumerate() {
+        let key = if i == 0 {
+            "k".repeat(255)
+        } else {
+            format!("edge-{i}")
+        };
+        let r = send(
+            stack
+                .req_as(&stack.key, Method::POST, "/v1/messages")
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", key)
+                .body(body.to_string()),
+        )
+        .await;
+        assert_eq!(r.status, 202, "{body}: {}", r.body);
+        let stored = stack.message(r.body["id"].as_str().expect("id")).await;
+        for field in [
+            "to",
+            "sender",
+            "text",
+            "reference",
+            "encoding",
+            "segments",
+            "created_at",
+        ] {
+            assert_eq!(stored[field], r.body[field], "{field} of {body}");
+        }
+        accepted.push(stored);
+    }
+    let parts: Vec<_> = accepted
+        .iter()
+        .map(|m| (m["encoding"].clone(), m["segments"].clone()))
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            (json!("GSM-7"), json!(10)),
+            (json!("UCS-2"), json!(10)),
+            (json!("UCS-2"), json!(1)),
+            (json!("GSM-7"), json!(1)),
+            (json!("UCS-2"), json!(1)),
+            (json!("GSM-7"), json!(1)),
+        ]
+    );
+    assert_eq!(
+        accepted[5]["text"], "Termin: 19.08.",
+        "a tab is a space under smart encoding"
+    );
+
+    let r = send(
+        stack
+            .req_as(&stack.key, Method::POST, "/v1/messages")
+            .header("Content-Type", "application/json")
+            .header("Idempotency-Key", "k".repeat(256))
+            .body(json!({ "to": mobile(27), "text": "x" }).to_string()),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.error()["field"], "Idempotency-Key");
+    for (query, status, field) in [
+        (format!("since={}", "9".repeat(10_000)), 422, "since"),
+        (format!("cursor={}", "Z".repeat(10_000)), 422, "cursor"),
+        (format!("limit={}", "9".repeat(1_000)), 422, "limit"),
+        ("status=%FF".to_owned(), 400, "status"),
+    ] {
+        let r = stack.get(&format!("/v1/messages?{query}")).await;
+        assert_eq!(
+            r.status,
+            status,
+            "{}: {}",
+            &query[..20.min(query.len())],
+            r.body
+        );
+        assert_eq!(r.error()["field"], field);
+    }
+    let listed = stack.list_all(&stack.key, &[]).await;
+    assert_eq!(
+        listed.len(),
+        inside.len(),
+        "only the messages inside the limits are stored"
+    );
 }

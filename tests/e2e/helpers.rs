@@ -421,15 +421,32 @@ impl Stack {
     /// Runs a `praxis-sms` subcommand on this stack's data (its data dir, or its table on
     /// AWS) and returns its JSON output.
     pub fn cli(&self, args: &[&str]) -> Value {
+        let stdout = self.cli_stdout(args);
+        serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("praxis-sms {args:?} printed no JSON ({e}): {stdout}"))
+    }
+
+    /// Runs a `praxis-sms` subcommand that prints one JSON object per line.
+    pub fn cli_lines(&self, args: &[&str]) -> Vec<Value> {
+        self.cli_stdout(args)
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("praxis-sms {args:?} printed no JSON ({e}): {l}"))
+            })
+            .collect()
+    }
+
+    /// Runs a `praxis-sms` subcommand that must succeed; returns what it printed.
+    fn cli_stdout(&self, args: &[&str]) -> String {
         let out = self.run_cli(args);
-        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(
             out.status.success(),
             "praxis-sms {args:?} failed: {}\n{stdout}",
             String::from_utf8_lossy(&out.stderr)
         );
-        serde_json::from_str(stdout.trim())
-            .unwrap_or_else(|e| panic!("praxis-sms {args:?} printed no JSON ({e}): {stdout}"))
+        stdout
     }
 
     /// Runs a `praxis-sms` subcommand that must fail; returns what it said on stderr.

@@ -8,6 +8,7 @@ mod failover;
 mod files;
 mod helpers;
 mod inbound;
+mod invoices;
 mod keys;
 mod limits;
 mod optout;

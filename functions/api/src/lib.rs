@@ -28,11 +28,15 @@ pub fn router(svc: Services) -> Router {
         .route("/v1/messages/preview", post(routes::preview::preview))
         .route("/v1/messages/{id}", get(routes::messages::get_one))
         .route("/v1/replies", get(routes::replies::list))
+        .route("/v1/invoices", get(routes::invoices::list))
+        .route("/v1/invoices/{id}/pdf", get(routes::invoices::pdf))
         .route("/v1/opt-outs", get(routes::opt_outs::list))
         .route("/v1/opt-outs/{number}", delete(routes::opt_outs::remove))
         .fallback(web::no_route)
         .method_not_allowed_fallback(web::wrong_method)
         .layer(from_fn_with_state(svc.clone(), auth::authenticate))
+        // The e-mails' download links carry their own signature instead of an API key.
+        .merge(Router::new().route("/invoices/{id}/pdf", get(routes::invoices::signed_pdf)))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(svc)
 }

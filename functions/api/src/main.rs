@@ -11,7 +11,13 @@ use lambda_http::{Error, run};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     praxis_shared::telemetry::init_json();
-    // Only what this function uses (the store and the queue): the rest is not linked in.
-    let svc = Wiring::from_env().await?.with_queue()?.build();
+    // Only what this function uses (the store, the queue, the bucket to presign invoice PDFs,
+    // the invoice links' key): the rest is not linked in.
+    let svc = Wiring::from_env()
+        .await?
+        .with_queue()?
+        .with_blobs()?
+        .with_invoice_links()?
+        .build();
     run(praxis_api::router(svc)).await
 }

@@ -167,11 +167,59 @@ pub fn query<T: DeserializeOwned + Default>(query: Option<&str>) -> Result<T, Ap
     let Some(q) = query.filter(|q| !q.is_empty()) else {
         return Ok(T::default());
     };
+    // form_urlencoded decodes lossily; a value it would have to patch up is refused instead.
+    utf8_query(q)?;
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().clone();
         contract_error(&path, &e.into_inner().to_string())
     })
+}
+
+/// Refuses a query whose names or values are not UTF-8 once percent-decoded, naming the
+/// parameter.
+fn utf8_query(q: &str) -> Result<(), ApiError> {
+    for pair in q.split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name_bytes = percent_decoded(name);
+        let name_ok = std::str::from_utf8(&name_bytes).is_ok();
+        if !name_ok || std::str::from_utf8(&percent_decoded(value)).is_err() {
+            let name = String::from_utf8_lossy(&name_bytes).into_owned();
+            return Err(ApiError::BadRequest {
+                code: "malformed_query",
+                message: format!("query parameter `{name}` is not UTF-8 once percent-decoded"),
+                field: Some(name),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `application/x-www-form-urlencoded` decoding to bytes: `+` is a space, `%XY` a byte, and
+/// a `%` without two hex digits stays as it is (as form_urlencoded does).
+fn percent_decoded(s: &str) -> Vec<u8> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (
+                bytes.get(i + 1).and_then(|&b| hex(b)),
+                bytes.get(i + 2).and_then(|&b| hex(b)),
+            ) {
+                (Some(hi), Some(lo)) => {
+                    out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
 }
 
 /// Turns serde's message for a value at `path` into the API's error. serde's derive words
@@ -234,7 +282,7 @@ fn phone_error(e: PhoneError) -> ApiError {
 fn text_error(e: TextError) -> ApiError {
     let code = match e {
         TextError::Empty => "empty_text",
-        TextError::ControlCharacter { .. } => "invalid_text",
+        TextError::ControlCharacter { .. } | TextError::ClusterTooLong { .. } => "invalid_text",
         TextError::TooLong { .. } => "text_too_long",
     };
     ApiError::invalid(code, "text", e.to_string())
@@ -651,6 +699,73 @@ mod tests {
         );
         let p: ListParams = query(None).expect("empty");
         assert!(p.status.is_none() && p.limit.is_none());
+    }
+
+    #[test]
+    fn a_query_that_is_not_utf8_once_decoded_is_refused_naming_the_parameter() {
+        for (q, field) in [
+            ("since=%FF", "since"),
+            ("limit=5&cursor=%C3%28", "cursor"),
+            ("st%FFtus=sent", "st\u{FFFD}tus"),
+        ] {
+            let e = query::<ListParams>(Some(q)).expect_err(q);
+            assert_eq!(
+                code_and_field(&e),
+                ("malformed_query", Some(field), 400),
+                "{q}"
+            );
+        }
+        // Valid percent-encoding, and a lone `%`, are read as before.
+        let p: ListParams =
+            query(Some("since=2026-11-01T00:00:00%2B01:00&cursor=%25")).expect("ok");
+        assert_eq!(p.since.as_deref(), Some("2026-11-01T00:00:00+01:00"));
+        assert_eq!(p.cursor.as_deref(), Some("%"));
+        let p: ListParams = query(Some("status=%C3%BC")).expect("UTF-8");
+        assert_eq!(p.status.as_deref(), Some("ü"));
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_malformed_json() {
+        for body in [
+            &b"{\"to\":\"0176 12345678\",\"text\":\"Gr\xFC\xDFe\"}"[..],
+            br#"{"to":"0176 12345678","text":"\ud800"}"#,
+        ] {
+            let e = parse_send(body, 1000).map(|_| ()).expect_err("not UTF-8");
+            assert_eq!(code_and_field(&e), ("malformed_json", None, 400));
+        }
+    }
+
+    #[test]
+    fn numbers_where_strings_are_expected_name_the_field() {
+        for (body, field) in [
+            (r#"{"to":"0176 12345678","text":42}"#, "text"),
+            (
+                r#"{"to":"0176 12345678","text":"a","sender":12345}"#,
+                "sender",
+            ),
+            (
+                r#"{"to":"0176 12345678","text":"a","reference":7}"#,
+                "reference",
+            ),
+            (
+                r#"{"messages":[{"to":"0176 12345678","text":"a"},{"to":1,"text":"a"}]}"#,
+                "messages[1].to",
+            ),
+        ] {
+            let e = match parse_send(body.as_bytes(), 1000) {
+                Err(e) => e,
+                Ok(SendBody::One(_)) => panic!("accepted {body}"),
+                Ok(SendBody::Batch(items)) => items
+                    .into_iter()
+                    .find_map(Result::err)
+                    .unwrap_or_else(|| panic!("accepted {body}")),
+            };
+            assert_eq!(
+                code_and_field(&e),
+                ("invalid_type", Some(field), 422),
+                "{body}"
+            );
+        }
     }
 
     #[test]

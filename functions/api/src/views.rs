@@ -186,6 +186,35 @@ pub struct ReplyPage<'a> {
     pub next_cursor: Option<String>,
 }
 
+/// An invoice as the API lists it; the document itself is behind `/v1/invoices/{id}/pdf`.
+#[derive(Debug, Serialize)]
+pub struct InvoiceView {
+    pub id: String,
+    pub number: String,
+    pub month: String,
+    pub net_cents: i64,
+    pub vat_cents: i64,
+    pub gross_cents: i64,
+    pub created_at: String,
+}
+
+impl From<&praxis_shared::domain::invoice::Invoice> for InvoiceView {
+    fn from(i: &praxis_shared::domain::invoice::Invoice) -> Self {
+        let c = &i.doc.computed;
+        InvoiceView {
+            id: i.id.to_string(),
+            number: i.number.to_string(),
+            month: i.month.to_string(),
+            net_cents: c.net.get(),
+            vat_cents: c.vat.get(),
+            gross_cents: c.gross.get(),
+            created_at: i
+                .created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        }
+    }
+}
+
 /// A number that opted out of the practice's SMS: since when, and how (`keyword`: the patient
 /// replied STOP; `practice`: recorded on the practice's behalf).
 #[derive(Debug, Serialize)]
@@ -203,6 +232,13 @@ impl<'a> From<&'a OptOut> for OptOutView<'a> {
             source: o.source.as_str(),
         }
     }
+}
+
+/// A practice's invoices, newest month first (one page: twelve a year).
+#[derive(Debug, Serialize)]
+pub struct InvoicePage {
+    pub invoices: Vec<InvoiceView>,
+    pub next_cursor: Option<String>,
 }
 
 /// A page of opt-outs, newest first.

@@ -6,6 +6,7 @@
 use praxis_shared::domain::message::Message;
 use praxis_shared::domain::org::Org;
 use praxis_shared::domain::reply::Reply;
+use praxis_shared::markup::escape;
 use praxis_shared::ports::Email;
 
 use crate::local_time::{german, local_time};
@@ -137,21 +138,6 @@ fn lines(text: &str) -> String {
     text.lines().map(escape).collect::<Vec<_>>().join("<br>\n")
 }
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +163,7 @@ mod tests {
             region: Region::parse(region).expect("region"),
             reply_number: Some(PhoneNumber::parse("+4915112340000", Region::DE).expect("n")),
             activated_on: at(1, 1, 0, 0).date_naive(),
+            address: None,
             created_at: at(1, 1, 0, 0),
             daily_cap: None,
         }

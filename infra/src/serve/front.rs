@@ -1,5 +1,5 @@
 //! The local stack's HTTP front: what API Gateway and S3 do for a deployed stack. It mounts the
-//! functions' own routers (the API at `/v1`, inbound SMS at `/webhooks/{carrier}/inbound`, the
+//! functions' own routers (the API at `/v1` and `/invoices/`, inbound SMS at `/webhooks/{carrier}/inbound`, the
 //! other carrier webhooks at `/webhooks/`) unchanged,
 //! reads each body whole before a function sees it, as API Gateway does, and serves the
 //! embedded backend's blobs through signed links, as S3's presigned URLs do.
@@ -44,7 +44,7 @@ pub fn router(svc: Services, public_url: String, blobs: Option<FileBlobs>) -> Ro
 }
 
 /// The functions behind the gateway, each with its own router, reached by path prefix as API
-/// Gateway's routes reach them (`/v1/...` the API, `/webhooks/{carrier}/inbound` the inbound
+/// Gateway's routes reach them (`/v1/...` and `/invoices/...` the API, `/webhooks/{carrier}/inbound` the inbound
 /// function, the rest of `/webhooks/...` the delivery reports').
 #[derive(Clone)]
 struct Functions {
@@ -56,15 +56,17 @@ struct Functions {
 impl Functions {
     async fn call(self, req: Request) -> Response {
         let path = req.uri().path();
-        let function = if path == "/v1" || path.starts_with("/v1/") {
-            self.api
-        } else if is_inbound(path) {
-            self.inbound
-        } else if path.starts_with("/webhooks/") {
-            self.webhooks
-        } else {
-            return web::no_route().await;
-        };
+        // `/invoices/…`: the e-mails' signed download links, which the API function serves.
+        let function =
+            if path == "/v1" || path.starts_with("/v1/") || path.starts_with("/invoices/") {
+                self.api
+            } else if is_inbound(path) {
+                self.inbound
+            } else if path.starts_with("/webhooks/") {
+                self.webhooks
+            } else {
+                return web::no_route().await;
+            };
         match function.oneshot(req).await {
             Ok(res) => res,
             Err(never) => match never {},

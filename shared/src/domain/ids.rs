@@ -66,6 +66,7 @@ ulid_id!(MessageId, "message id");
 ulid_id!(OrgId, "practice id");
 ulid_id!(KeyId, "key id");
 ulid_id!(ReplyId, "reply id");
+ulid_id!(InvoiceId, "invoice id");
 ulid_id!(OptOutId, "opt-out id");
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,11 +1,14 @@
 //! The rules of the product, free of any I/O: numbers, senders, texts and their parts, the
-//! status machine, messages, replies and opt-outs, practices, API keys and ids. Every value
-//! here is parsed once and trusted afterwards.
+//! status machine, messages, replies and opt-outs, practices, API keys and ids, money and
+//! monthly invoices. Every value here is parsed once and trusted afterwards.
 
 pub mod apikey;
 pub mod ids;
+pub mod invoice;
 pub mod local_time;
 pub mod message;
+pub mod money;
+pub mod month;
 pub mod optout;
 pub mod org;
 pub mod phone;
@@ -14,7 +17,9 @@ pub mod sender;
 pub mod status;
 pub mod text;
 
-pub use ids::{InvalidId, KeyId, MessageId, OptOutId, OrgId, ReplyId};
+pub use ids::{InvalidId, InvoiceId, KeyId, MessageId, OptOutId, OrgId, ReplyId};
+pub use money::Cents;
+pub use month::Month;
 pub use phone::{PhoneError, PhoneNumber, Region};
 pub use sender::{SenderError, SenderId};
 pub use status::{Reason, Status};

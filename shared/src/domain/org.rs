@@ -22,6 +22,9 @@ pub struct Org {
     pub reply_number: Option<PhoneNumber>,
     /// The first day of service: the first 30 days from here are not charged.
     pub activated_on: NaiveDate,
+    /// The billing address invoices are made out to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<PostalAddress>,
     pub created_at: DateTime<Utc>,
     /// Most SMS the API accepts from this practice in one of its local days; `None`: the
     /// stack's default (`PRAXIS_SMS_DAILY_CAP`). Protects a practice from a runaway loop in
@@ -59,6 +62,8 @@ pub struct OrgChanges {
     /// `Some(None)` removes the reply number, `Some(Some(n))` sets it.
     pub reply_number: Option<Option<PhoneNumber>>,
     pub daily_cap: Option<u32>,
+    /// The billing address invoices are made out to from now on (stored invoices keep theirs).
+    pub address: Option<PostalAddress>,
 }
 
 impl OrgChanges {
@@ -90,6 +95,9 @@ impl OrgChanges {
         if let Some(v) = &self.reply_number {
             out.reply_number = v.clone();
         }
+        if let Some(v) = &self.address {
+            out.address = Some(v.clone());
+        }
         out
     }
 }
@@ -102,6 +110,60 @@ pub enum OrgError {
     NameTooLong,
     #[error("not a valid e-mail address")]
     BadEmail,
+    #[error(
+        "the part of an e-mail address before the @ must be ASCII (umlauts are fine in the domain)"
+    )]
+    NonAsciiMailbox,
+    #[error(
+        "an address is street lines and a last line with postcode and city, separated by commas or line breaks, e.g. \"Hauptstraße 1, 12345 Musterstadt\""
+    )]
+    BadAddress,
+}
+
+/// A billing address: one or two street lines (with the practice's name as the invoice
+/// prints it first, a c/o or a building may be a line of its own), postcode and city. The
+/// country comes from the practice's region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostalAddress {
+    pub lines: Vec<String>,
+    pub postcode: String,
+    pub city: String,
+}
+
+impl PostalAddress {
+    /// `Hauptstraße 1, 12345 Musterstadt` (commas or line breaks between the lines): the last
+    /// line starts with a postcode of 4 or 5 digits (DE 5, AT and CH 4).
+    pub fn parse(raw: &str) -> Result<PostalAddress, OrgError> {
+        let parts: Vec<&str> = raw
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
+        let (last, lines) = parts.split_last().ok_or(OrgError::BadAddress)?;
+        let (postcode, city) = last.split_once(' ').ok_or(OrgError::BadAddress)?;
+        let city = city.trim();
+        let ok_code =
+            (4..=5).contains(&postcode.len()) && postcode.bytes().all(|b| b.is_ascii_digit());
+        let clean = |l: &str| l.chars().count() <= 100 && !l.chars().any(char::is_control);
+        if !ok_code || city.is_empty() || lines.is_empty() || lines.len() > 2 {
+            return Err(OrgError::BadAddress);
+        }
+        if !lines.iter().all(|l| clean(l)) || !clean(city) {
+            return Err(OrgError::BadAddress);
+        }
+        Ok(PostalAddress {
+            lines: lines.iter().map(|l| (*l).to_owned()).collect(),
+            postcode: postcode.to_owned(),
+            city: city.to_owned(),
+        })
+    }
+
+    /// `Hauptstraße 1, 12345 Musterstadt`, the form `parse` reads.
+    pub fn one_line(&self) -> String {
+        let mut s = self.lines.join(", ");
+        s.push_str(&format!(", {} {}", self.postcode, self.city));
+        s
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,7 +220,18 @@ impl EmailAddress {
         if domain.starts_with('.') || domain.ends_with('.') {
             return Err(OrgError::BadEmail);
         }
-        Ok(EmailAddress(s.to_owned()))
+        // Mail goes out as 7-bit headers (SES's raw messages; no SMTPUTF8): an umlaut domain is
+        // stored in its ASCII (punycode) form, a non-ASCII local part cannot be written at all.
+        if !local.is_ascii() {
+            return Err(OrgError::NonAsciiMailbox);
+        }
+        let domain = idna::domain_to_ascii(domain).map_err(|_| OrgError::BadEmail)?;
+        let address = format!("{local}@{domain}");
+        // What the mail builder refuses could never be sent to: refused here, not at sending.
+        address
+            .parse::<lettre::Address>()
+            .map_err(|_| OrgError::BadEmail)?;
+        Ok(EmailAddress(address))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -182,12 +255,53 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_umlaut_domain_is_kept_as_punycode_and_an_umlaut_mailbox_refused() {
+        assert_eq!(
+            EmailAddress::parse("empfang@praxis-müller.de").map(|e| e.as_str().to_owned()),
+            Ok("empfang@xn--praxis-mller-klb.de".to_owned())
+        );
+        assert_eq!(
+            EmailAddress::parse("jürgen@praxis.de"),
+            Err(OrgError::NonAsciiMailbox)
+        );
+        assert_eq!(
+            EmailAddress::parse("a..b@praxis.de"),
+            Err(OrgError::BadEmail)
+        );
+    }
+
+    #[test]
     fn emails_need_a_user_and_a_dotted_domain() {
         assert!(EmailAddress::parse("praxis@example.de").is_ok());
         assert!(EmailAddress::parse("praxis@localhost").is_err());
         assert!(EmailAddress::parse("praxis example.de").is_err());
         assert!(EmailAddress::parse("a b@example.de").is_err());
         assert!(EmailAddress::parse("@example.de").is_err());
+    }
+
+    #[test]
+    fn addresses_need_street_and_postcode_with_city() {
+        let a = PostalAddress::parse(" Hauptstraße 1 ,\n 12345 Münster-Hiltrup ").expect("valid");
+        assert_eq!(a.lines, ["Hauptstraße 1"]);
+        assert_eq!(
+            (a.postcode.as_str(), a.city.as_str()),
+            ("12345", "Münster-Hiltrup")
+        );
+        assert_eq!(a.one_line(), "Hauptstraße 1, 12345 Münster-Hiltrup");
+        assert!(PostalAddress::parse("c/o Ärztehaus, Ring 2, 1010 Wien").is_ok());
+        for bad in [
+            "",
+            "12345 Musterstadt",
+            "Hauptstraße 1, Musterstadt",
+            "Hauptstraße 1, 123 X",
+            "a, b, c, 12345 X",
+        ] {
+            assert_eq!(
+                PostalAddress::parse(bad),
+                Err(OrgError::BadAddress),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

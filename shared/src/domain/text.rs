@@ -2,6 +2,7 @@
 // Also owns opt-in "smart encoding", which swaps typographic characters for GSM look-alikes so a text stays cheap.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::fmt;
 
 use unicode_segmentation::UnicodeSegmentation;
@@ -34,12 +35,29 @@ impl fmt::Display for Encoding {
 /// reassembly reliability on handsets are no longer acceptable.
 pub const MAX_SEGMENTS: u32 = 10;
 
+/// Most UTF-16 code units one grapheme cluster (one user-perceived character) may take.
+/// Combining marks can make a cluster arbitrarily long (`e` and 400,000 accents is one
+/// character); Unicode's Stream-Safe Text Format (UAX #15) allows at most 30 combining marks
+/// in a row, 32 units with a base from any plane, and the longest emoji sequences Unicode
+/// recommends (RGI, e.g. a kiss with two skin tones) take 15. Up to half a UCS-2 part (33.5
+/// units) the calculator's part filling is plain greedy filling, so every accepted text is
+/// counted the way carriers cut it.
+pub const MAX_CLUSTER_UNITS: usize = 32;
+
 // A concatenated part loses 6 octets to the user data header, hence 153/67
 // instead of 160/70.
 const GSM7_SINGLE: usize = 160;
 const GSM7_MULTI: usize = 153;
 const UCS2_SINGLE: usize = 70;
 const UCS2_MULTI: usize = 67;
+
+/// Units of a single SMS and of each part of a longer one.
+const fn capacities(encoding: Encoding) -> (usize, usize) {
+    match encoding {
+        Encoding::Gsm7 => (GSM7_SINGLE, GSM7_MULTI),
+        Encoding::Ucs2 => (UCS2_SINGLE, UCS2_MULTI),
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TextError {
@@ -51,6 +69,13 @@ pub enum TextError {
     ControlCharacter { position: usize, codepoint: u32 },
     #[error("text needs {segments} SMS parts; at most {max} are allowed")]
     TooLong { segments: u32, max: u32 },
+    #[error(
+        "text contains a character at position {position} made of {units} UTF-16 code units \
+         (a letter with many combining marks, or a long chain of joined emoji); \
+         at most {max} are allowed",
+        max = MAX_CLUSTER_UNITS
+    )]
+    ClusterTooLong { position: usize, units: usize },
 }
 
 /// Counting result for a text, without any accept/reject decision.
@@ -61,6 +86,9 @@ pub struct Analysis {
     pub units: usize,
     pub characters: usize,
     pub forcing_ucs2: Vec<char>,
+    /// The longest item part filling keeps whole, in UTF-16 code units, and where it starts
+    /// (in characters): `(0, 0)` for an empty text.
+    pub longest_cluster: (usize, usize),
 }
 
 /// An SMS body that passed all rules; the counts always describe `as_str()`.
@@ -75,11 +103,14 @@ impl MessageText {
     ///
     /// A control character is reported with its position in `raw` (in chars),
     /// because that is the text the practice typed and can correct.
+    ///
+    /// A tab is allowed: GSM-7 has none, so it makes the text UCS-2 (as Twilio's calculator
+    /// counts it and carriers send it), or with `smart_encoding` it becomes one space.
     pub fn parse(raw: &str, smart_encoding: bool) -> Result<MessageText, TextError> {
         if let Some((position, c)) = raw
             .chars()
             .enumerate()
-            .find(|&(_, c)| c.is_control() && c != '\n' && c != '\r')
+            .find(|&(_, c)| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
         {
             return Err(TextError::ControlCharacter {
                 position,
@@ -97,9 +128,20 @@ impl MessageText {
             return Err(TextError::Empty);
         }
         let analysis = analyse(&text);
-        if analysis.segments > MAX_SEGMENTS {
+        // Checked on the text as sent: removing a zero-width space can join two clusters.
+        let (position, units) = analysis.longest_cluster;
+        if units > MAX_CLUSTER_UNITS {
+            return Err(TextError::ClusterTooLong { position, units });
+        }
+        // Carriers cut by code units, so the cap is in units too; with clusters as short as
+        // above, 10 parts never hold more, and the part count alone would do.
+        let (_, multi) = capacities(analysis.encoding);
+        let segments = analysis
+            .segments
+            .max(u32::try_from(analysis.units.div_ceil(multi)).unwrap_or(u32::MAX));
+        if segments > MAX_SEGMENTS {
             return Err(TextError::TooLong {
-                segments: analysis.segments,
+                segments,
                 max: MAX_SEGMENTS,
             });
         }
@@ -249,25 +291,29 @@ fn count(text: &str, mut part_start: impl FnMut(Encoding, usize)) -> Analysis {
     let mut gsm = PartCounter::new(GSM7_SINGLE, GSM7_MULTI);
     let mut ucs2 = PartCounter::new(UCS2_SINGLE, UCS2_MULTI);
     let mut forcing_ucs2 = Vec::new();
-    // Sorted copy of `forcing_ucs2` for O(log n) de-duplication; long CJK
-    // texts would make a linear scan quadratic.
-    let mut seen: Vec<char> = Vec::new();
+    // A set beside `forcing_ucs2` for de-duplication in O(log n): a linear scan, or inserting
+    // into a sorted vector, is quadratic on a megabyte of distinct characters.
+    let mut seen: BTreeSet<char> = BTreeSet::new();
     let mut characters = 0;
+    let mut longest_cluster = (0, 0);
 
     let mut push_item = |at: usize, item: &str| {
         let (mut utf16, mut septets) = (0, 0);
+        let position = characters;
         for c in item.chars() {
             characters += 1;
             utf16 += c.len_utf16();
             match gsm_septets(c) {
                 0 => {
-                    if let Err(pos) = seen.binary_search(&c) {
-                        seen.insert(pos, c);
+                    if seen.insert(c) {
                         forcing_ucs2.push(c);
                     }
                 }
                 s => septets += usize::from(s),
             }
+        }
+        if utf16 > longest_cluster.1 {
+            longest_cluster = (position, utf16);
         }
         if let Some(start) = ucs2.push(at, utf16) {
             part_start(Encoding::Ucs2, start);
@@ -298,6 +344,7 @@ fn count(text: &str, mut part_start: impl FnMut(Encoding, usize)) -> Analysis {
         units: counter.total,
         characters,
         forcing_ucs2,
+        longest_cluster,
     }
 }
 
@@ -433,7 +480,11 @@ fn smart_equivalent(c: char) -> Option<Replacement> {
         '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{2043}' | '\u{FE58}' | '\u{FE63}' => Char('-'),
         '\u{2022}' | '\u{2023}' | '\u{2219}' | '\u{25AA}' | '\u{25CF}' | '\u{25E6}' => Char('-'),
         '\u{2026}' => Str("..."),
-        '\u{00A0}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}' => Char(' '),
+        // One space for a tab (Twilio's table has seven): a tab pasted from a practice program
+        // separates two fields, and handsets do not align columns.
+        '\t' | '\u{00A0}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}' => {
+            Char(' ')
+        }
         '\u{2028}' | '\u{2029}' => Char('\n'),
         // The zero-width joiner is kept: it glues emoji sequences, and such
         // a text stays UCS-2 anyway.
@@ -669,10 +720,10 @@ mod tests {
         );
         // Position is in characters of the raw text, not bytes.
         assert_eq!(
-            MessageText::parse("„ä“\t", true),
+            MessageText::parse("„ä“\u{0B}", true),
             Err(TextError::ControlCharacter {
                 position: 3,
-                codepoint: 9
+                codepoint: 0x0B
             })
         );
         assert!(matches!(
@@ -686,6 +737,92 @@ mod tests {
             MessageText::parse("a\u{85}", false),
             Err(TextError::ControlCharacter { .. })
         ));
+    }
+
+    #[test]
+    fn a_tab_forces_ucs2_or_becomes_a_space_with_smart_encoding() {
+        let raw = "Termin:\t19.08. 16:30";
+        let plain = MessageText::parse(raw, false).expect("a tab is allowed");
+        assert_eq!(plain.as_str(), raw);
+        assert_eq!(plain.encoding(), Encoding::Ucs2);
+        assert_eq!(plain.forcing_ucs2(), &['\t']);
+        assert_eq!((plain.units(), plain.segments()), (20, 1));
+
+        let smart = MessageText::parse(raw, true).expect("a tab is allowed");
+        assert_eq!(smart.as_str(), "Termin: 19.08. 16:30");
+        assert_eq!(smart.encoding(), Encoding::Gsm7);
+        assert_eq!((smart.units(), smart.segments()), (20, 1));
+        // Still one part at 70 UCS-2 units, where a space would have had 160 GSM-7 septets.
+        let long = format!("{}\t", "a".repeat(70));
+        assert_eq!(
+            MessageText::parse(&long, false).map(|t| t.segments()),
+            Ok(2)
+        );
+        assert_eq!(MessageText::parse(&long, true).map(|t| t.segments()), Ok(1));
+
+        // Tabs alone show nothing: empty, as spaces alone are.
+        assert_eq!(MessageText::parse("\t \t", false), Err(TextError::Empty));
+    }
+
+    #[test]
+    fn a_character_of_too_many_code_units_is_refused() {
+        // The issue's case: one character of ~800 KB, which counted as two parts.
+        let huge = format!("e{}", "\u{301}".repeat(400_000));
+        assert_eq!(
+            MessageText::parse(&huge, false),
+            Err(TextError::ClusterTooLong {
+                position: 0,
+                units: 400_001
+            })
+        );
+        // Smart encoding composes the first accent, the rest stays one character.
+        assert_eq!(
+            MessageText::parse(&format!("Hallo {huge}"), true),
+            Err(TextError::ClusterTooLong {
+                position: 6,
+                units: 400_000
+            })
+        );
+        let err = MessageText::parse(&huge, false).expect_err("refused");
+        assert!(err.to_string().contains("at most 32"), "{err}");
+
+        let at_limit = format!("e{}", "\u{301}".repeat(MAX_CLUSTER_UNITS - 1));
+        let t = MessageText::parse(&at_limit, false).expect("32 units are fine");
+        assert_eq!((t.units(), t.segments()), (32, 1));
+        assert!(matches!(
+            MessageText::parse(&format!("{at_limit}\u{301}"), false),
+            Err(TextError::ClusterTooLong { units: 33, .. })
+        ));
+
+        // Other ways to make one long cluster: joined emoji, Hangul jamo, regional indicators
+        // only pair up (so those are many short clusters).
+        for long in [
+            format!("👨{}", "\u{200D}👩".repeat(11)),
+            "\u{1100}".repeat(33),
+        ] {
+            assert!(
+                matches!(
+                    MessageText::parse(&long, false),
+                    Err(TextError::ClusterTooLong { .. })
+                ),
+                "{long:?}"
+            );
+        }
+        assert!(MessageText::parse(&"🇩".repeat(40), false).is_ok());
+    }
+
+    #[test]
+    fn the_longest_recommended_emoji_sequences_are_accepted() {
+        // Kiss with two skin tones (15 units), the flag of England (14), a family of four (11).
+        for emoji in [
+            "🧑🏻\u{200D}\u{2764}\u{FE0F}\u{200D}💋\u{200D}🧑🏼",
+            "🏴\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}",
+            "👨\u{200D}👩\u{200D}👧\u{200D}👦",
+        ] {
+            let t = MessageText::parse(&format!("Bis morgen {emoji}"), false).expect(emoji);
+            assert_eq!(t.encoding(), Encoding::Ucs2);
+            assert!(analyse(emoji).longest_cluster.1 <= 15, "{emoji}");
+        }
     }
 
     #[test]
@@ -792,13 +929,6 @@ mod tests {
         match encoding {
             Encoding::Gsm7 => text.chars().map(|c| usize::from(gsm_septets(c))).sum(),
             Encoding::Ucs2 => text.encode_utf16().count(),
-        }
-    }
-
-    fn capacities(encoding: Encoding) -> (usize, usize) {
-        match encoding {
-            Encoding::Gsm7 => (160, 153),
-            Encoding::Ucs2 => (70, 67),
         }
     }
 
@@ -978,6 +1108,19 @@ mod tests {
                         prop_assert!(size + units_in(&text[start..end], a.encoding) > multi);
                     }
                 }
+            }
+        }
+
+        #[test]
+        fn an_accepted_text_fits_ten_parts_in_code_units(
+            text in prop_oneof![any_text(), cluster_text(), gsm_text()],
+            smart in any::<bool>(),
+        ) {
+            if let Ok(t) = MessageText::parse(&text, smart) {
+                let (_, multi) = capacities(t.encoding());
+                prop_assert!(t.units() <= MAX_SEGMENTS as usize * multi, "{} units", t.units());
+                prop_assert_eq!(t.units(), units_in(t.as_str(), t.encoding()));
+                prop_assert_eq!(t.segments(), analyse(t.as_str()).segments);
             }
         }
 

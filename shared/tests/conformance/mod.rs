@@ -5,15 +5,18 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use praxis_shared::domain::apikey::{ApiKey, ApiKeyRecord};
+use praxis_shared::domain::invoice::{BillingConfig, DailyUsage, InvoiceNumber, NewInvoice};
 use praxis_shared::domain::message::{EarlyReport, Message, Transition};
 use praxis_shared::domain::optout::{OptOut, Source};
-use praxis_shared::domain::org::{EmailAddress, Org, OrgChanges, OrgName};
+use praxis_shared::domain::org::{EmailAddress, Org, OrgChanges, OrgName, PostalAddress};
 use praxis_shared::domain::reply::{Reply, ReplyPart};
 use praxis_shared::domain::{
-    KeyId, MessageId, MessageText, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId, Status,
+    KeyId, MessageId, MessageText, Month, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId,
+    Status,
 };
 use praxis_shared::ports::{
-    IdempotencyClaim, IdempotencyRecord, ListQuery, OptOutQuery, PortError, ReplyQuery, Store,
+    IdempotencyClaim, IdempotencyRecord, InvoiceCreated, ListQuery, OptOutQuery, PortError,
+    ReplyQuery, Store,
 };
 
 pub fn t0() -> DateTime<Utc> {
@@ -32,6 +35,7 @@ pub fn org(name: &str) -> Org {
         region: Region::DE,
         reply_number: None,
         activated_on: t0().date_naive(),
+        address: None,
         created_at: t0(),
         daily_cap: None,
     }
@@ -1212,6 +1216,205 @@ pub async fn stale_parts_are_those_received_before_the_cutoff(store: &dyn Store)
     );
 }
 
+fn month(s: &str) -> Month {
+    Month::parse(s).expect("month")
+}
+
+/// `org`'s invoice for `m`, issued at `at`.
+fn new_invoice(org: &Org, m: &str, at: DateTime<Utc>) -> NewInvoice {
+    NewInvoice::issue(org, month(m), &BillingConfig::example(), &[], at).expect("active")
+}
+
+async fn sent(store: &dyn Store, m: &Message, at: DateTime<Utc>) -> bool {
+    store
+        .apply(&Transition::new(m.id, Status::Sent, at))
+        .await
+        .expect("sent")
+}
+
+pub async fn a_message_is_counted_once_when_the_carrier_takes_it(store: &dyn Store) {
+    let o = org("Praxis Nutzung");
+    let other = org("Praxis Andere");
+    let (a, mut b, c) = (
+        message(o.id, t0(), "5678"),
+        message(o.id, t0(), "5679"),
+        message(o.id, t0(), "5670"),
+    );
+    b.segments = 2;
+    let refused = message(o.id, t0(), "2222");
+    let elsewhere = message(other.id, t0(), "5678");
+    store
+        .insert_messages(&[
+            a.clone(),
+            b.clone(),
+            c.clone(),
+            refused.clone(),
+            elsewhere.clone(),
+        ])
+        .await
+        .expect("insert");
+    let next_day = t0() + Duration::days(1);
+    assert!(sent(store, &a, t0()).await);
+    assert!(sent(store, &b, t0()).await);
+    assert!(sent(store, &c, next_day).await);
+    assert!(sent(store, &elsewhere, t0()).await);
+    // A duplicate job, a late report: the move is refused and nothing is counted again.
+    assert!(!sent(store, &a, t0()).await);
+    assert!(!sent(store, &b, next_day).await);
+    store
+        .apply(&Transition::new(c.id, Status::Delivered, next_day))
+        .await
+        .expect("delivered");
+    // Refused at submission: never `sent`, never billed.
+    store
+        .apply(
+            &Transition::new(refused.id, Status::Undelivered, t0()).with_reason(Reason::Rejected),
+        )
+        .await
+        .expect("undelivered");
+    let day = |at: DateTime<Utc>, parts, messages| DailyUsage {
+        day: at.date_naive(),
+        parts,
+        messages,
+    };
+    let mut used = store.usage(o.id, month("2026-11")).await.expect("usage");
+    used.sort_by_key(|u| u.day);
+    assert_eq!(used, [day(t0(), 3, 2), day(next_day, 1, 1)]);
+    assert_eq!(
+        store
+            .usage(other.id, month("2026-11"))
+            .await
+            .expect("usage"),
+        [day(t0(), 1, 1)]
+    );
+    assert_eq!(
+        store.usage(o.id, month("2026-12")).await.expect("usage"),
+        []
+    );
+    // Usage outlives the messages it counts.
+    store
+        .purge_before(t0() + Duration::days(400))
+        .await
+        .expect("purge");
+    assert_eq!(store.get_message(a.id).await.expect("get"), None);
+    assert_eq!(
+        store
+            .usage(o.id, month("2026-11"))
+            .await
+            .expect("usage")
+            .len(),
+        2
+    );
+}
+
+pub async fn invoices_are_numbered_in_order_once_per_practice_and_month(store: &dyn Store) {
+    let (a, b) = (org("Praxis A"), org("Praxis B"));
+    let at = t0() + Duration::days(30);
+    let first = store
+        .create_invoice(&new_invoice(&a, "2026-11", at))
+        .await
+        .expect("create");
+    let second = store
+        .create_invoice(&new_invoice(&b, "2026-11", at))
+        .await
+        .expect("create");
+    let (InvoiceCreated::New(first), InvoiceCreated::New(second)) = (first, second) else {
+        panic!("both invoices are new");
+    };
+    let base = first.number.seq();
+    assert_eq!(first.number.year(), 2026);
+    assert_eq!(second.number, InvoiceNumber::new(2026, base + 1));
+    // A re-run: the stored invoice, unchanged, and no number used.
+    let again = store
+        .create_invoice(&new_invoice(&a, "2026-11", at + Duration::hours(1)))
+        .await
+        .expect("create");
+    assert_eq!(again, InvoiceCreated::Existing(first.clone()));
+    let december = store
+        .create_invoice(&new_invoice(&a, "2026-12", at + Duration::days(31)))
+        .await
+        .expect("create");
+    assert!(matches!(december, InvoiceCreated::New(_)));
+    // Issued in 2027: that year's numbers.
+    assert_eq!(december.invoice().number.year(), 2027);
+    let listed: Vec<_> = store
+        .list_invoices(a.id)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|i| (i.month, i.number))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (month("2026-12"), december.invoice().number),
+            (month("2026-11"), first.number)
+        ]
+    );
+    assert_eq!(
+        store.get_invoice(first.id).await.expect("get"),
+        Some(first.clone())
+    );
+    assert!(
+        store
+            .mark_invoice_delivered(first.id, at)
+            .await
+            .expect("mark")
+    );
+    assert!(
+        !store
+            .mark_invoice_delivered(first.id, at)
+            .await
+            .expect("mark")
+    );
+    let stored = store
+        .get_invoice(first.id)
+        .await
+        .expect("get")
+        .expect("stored");
+    assert_eq!(stored.delivered_at, Some(at));
+    assert_eq!(stored.doc, first.doc);
+}
+
+pub async fn concurrent_invoice_runs_store_each_invoice_once_without_gaps(store: &dyn Store) {
+    let orgs: Vec<Org> = (0..6).map(|i| org(&format!("Praxis {i}"))).collect();
+    let at = t0() + Duration::days(30);
+    let before = store
+        .create_invoice(&new_invoice(&org("Praxis Vorher"), "2026-11", at))
+        .await
+        .expect("create")
+        .invoice()
+        .number
+        .seq();
+    let drafts: Vec<NewInvoice> = orgs
+        .iter()
+        .chain(orgs.iter())
+        .map(|o| new_invoice(o, "2026-11", at))
+        .collect();
+    let runs = drafts.iter().map(|d| store.create_invoice(d));
+    let results = futures_util::future::join_all(runs).await;
+    let mut numbers: Vec<u64> = results
+        .iter()
+        .filter_map(|r| match r {
+            Ok(InvoiceCreated::New(i)) => Some(i.number.seq()),
+            Ok(InvoiceCreated::Existing(_)) => None,
+            Err(e) => panic!("create failed: {e}"),
+        })
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (before + 1..=before + 6).collect::<Vec<_>>());
+    for o in &orgs {
+        assert_eq!(store.list_invoices(o.id).await.expect("list").len(), 1);
+    }
+}
+
+pub async fn writes_to_an_unknown_invoice_change_nothing(store: &dyn Store) {
+    let id = praxis_shared::domain::InvoiceId::new(t0());
+    assert_eq!(store.get_invoice(id).await.expect("get"), None);
+    assert!(!store.mark_invoice_delivered(id, t0()).await.expect("mark"));
+    assert_eq!(store.get_invoice(id).await.expect("get"), None);
+}
+
 /// The `i`th of a run of German mobile numbers.
 fn patient(i: usize) -> PhoneNumber {
     number(&format!("+49176100{i:05}"))
@@ -1381,6 +1584,7 @@ pub async fn updating_a_practice_changes_only_what_is_given(store: &dyn Store) {
         reply_email: Some(EmailAddress::parse("antworten@example.de").expect("email")),
         region: Some(Region::parse("AT").expect("AT")),
         daily_cap: Some(500),
+        address: Some(PostalAddress::parse("Ringstraße 1, 1010 Wien").expect("address")),
         ..OrgChanges::default()
     };
     let updated = store
@@ -1393,6 +1597,7 @@ pub async fn updating_a_practice_changes_only_what_is_given(store: &dyn Store) {
     expected.reply_email = Some(EmailAddress::parse("antworten@example.de").expect("email"));
     expected.region = Region::parse("AT").expect("AT");
     expected.daily_cap = Some(500);
+    expected.address = Some(PostalAddress::parse("Ringstraße 1, 1010 Wien").expect("address"));
     assert_eq!(updated, expected);
     assert_eq!(
         store.get_org(o.id).await.expect("get"),
@@ -1546,6 +1751,10 @@ macro_rules! conformance_suite {
             parts_of_a_long_sms_are_stored_once_and_found_together,
             assembled_parts_are_closed_for_good,
             stale_parts_are_those_received_before_the_cutoff,
+            a_message_is_counted_once_when_the_carrier_takes_it,
+            invoices_are_numbered_in_order_once_per_practice_and_month,
+            concurrent_invoice_runs_store_each_invoice_once_without_gaps,
+            writes_to_an_unknown_invoice_change_nothing,
             a_number_opts_out_once_and_is_lifted_once,
             an_opt_out_is_for_one_practice_only,
             opt_outs_are_listed_newest_first_paginated,

@@ -13,7 +13,9 @@ mod store;
 
 pub use blobs::S3Blobs;
 pub use mailer::SesMailer;
-pub use provision::{create_bucket, create_queues, create_table, verify_sender};
+pub use provision::{
+    create_bucket, create_invoice_queues, create_queues, create_table, verify_sender,
+};
 pub use queue::{ReceivedJob, SqsQueue};
 pub use ssm::SsmParameters;
 pub use store::DynamoStore;

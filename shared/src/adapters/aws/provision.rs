@@ -28,6 +28,8 @@ const MAX_RECEIVE_COUNT: u32 = 5;
 /// Six times the dispatch function's timeout (90 s), as AWS recommends for an SQS event source,
 /// and above the dispatch lease (120 s), so a job is not delivered again while a worker holds it.
 const VISIBILITY_TIMEOUT_SECONDS: u32 = 540;
+/// The invoice queue's: six times the invoice function's timeout (60 s), as template.yaml has.
+const INVOICE_VISIBILITY_TIMEOUT_SECONDS: u32 = 360;
 /// The dead-letter queue keeps its messages for the SQS maximum, 14 days, for inspection.
 const DLQ_RETENTION_SECONDS: u32 = 14 * 24 * 60 * 60;
 
@@ -110,6 +112,28 @@ pub async fn create_queues(
     client: &aws_sdk_sqs::Client,
     name: &str,
 ) -> PortResult<(String, String)> {
+    create_queue_pair(client, name, VISIBILITY_TIMEOUT_SECONDS).await
+}
+
+/// The invoice queue `<name>-invoices` and its dead-letter queue `<name>-invoices-dlq`, shaped
+/// as the dispatch pair (template.yaml's `InvoiceQueue`).
+pub async fn create_invoice_queues(
+    client: &aws_sdk_sqs::Client,
+    name: &str,
+) -> PortResult<(String, String)> {
+    create_queue_pair(
+        client,
+        &format!("{name}-invoices"),
+        INVOICE_VISIBILITY_TIMEOUT_SECONDS,
+    )
+    .await
+}
+
+async fn create_queue_pair(
+    client: &aws_sdk_sqs::Client,
+    name: &str,
+    visibility_timeout: u32,
+) -> PortResult<(String, String)> {
     let dlq_url = client
         .create_queue()
         .queue_name(format!("{name}-dlq"))
@@ -142,7 +166,7 @@ pub async fn create_queues(
         .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
         .attributes(
             QueueAttributeName::VisibilityTimeout,
-            VISIBILITY_TIMEOUT_SECONDS.to_string(),
+            visibility_timeout.to_string(),
         )
         .send()
         .await
@@ -204,6 +228,18 @@ pub async fn create_bucket(
         .put_bucket_encryption()
         .bucket(bucket)
         .server_side_encryption_configuration(encryption)
+        .send()
+        .await
+        .map_err(|e| sdk_unavailable("S3", e))?;
+    // Invoices are kept for years: an overwrite or a delete leaves the earlier version.
+    client
+        .put_bucket_versioning()
+        .bucket(bucket)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
         .send()
         .await
         .map_err(|e| sdk_unavailable("S3", e))?;

@@ -11,8 +11,8 @@ use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, MessageSystemAttributeName, SendMessageBatchRequestEntry,
 };
 
-use crate::domain::MessageId;
-use crate::ports::{PortError, PortResult, Queue};
+use crate::domain::{MessageId, Month, OrgId};
+use crate::ports::{InvoiceJobs, PortError, PortResult, Queue};
 
 use super::error::sdk_unavailable;
 
@@ -37,12 +37,17 @@ impl SqsQueue {
     /// Sends one batch of at most 10 jobs, retrying the entries SQS failed; entries failed by
     /// the sender's fault (a malformed request) are not retried.
     async fn send_batch(&self, ids: &[MessageId], delay_seconds: Option<i32>) -> PortResult<()> {
+        let bodies: Vec<String> = ids.iter().map(|id| job_body(*id)).collect();
+        self.send_bodies(&bodies, delay_seconds).await
+    }
+
+    async fn send_bodies(&self, bodies: &[String], delay_seconds: Option<i32>) -> PortResult<()> {
         // The batch-local entry id is the index, so a failed entry maps back to its job.
         let mut pending: HashMap<String, SendMessageBatchRequestEntry> = HashMap::new();
-        for (i, id) in ids.iter().enumerate() {
+        for (i, body) in bodies.iter().enumerate() {
             let entry = SendMessageBatchRequestEntry::builder()
                 .id(i.to_string())
-                .message_body(job_body(*id))
+                .message_body(body)
                 .set_delay_seconds(delay_seconds)
                 .build()
                 .map_err(|e| PortError::Unavailable(format!("SQS batch entry: {e}")))?;
@@ -83,8 +88,24 @@ impl SqsQueue {
         Err(PortError::Unavailable(format!(
             "{} of {} jobs not enqueued after {SEND_ATTEMPTS} attempts: {last_error}",
             pending.len(),
-            ids.len()
+            bodies.len()
         )))
+    }
+}
+
+/// The invoice queue: one job per practice, `{"org_id":"…","month":"2026-11"}` (what
+/// `praxis_invoice::InvoiceJob` parses).
+#[async_trait]
+impl InvoiceJobs for SqsQueue {
+    async fn enqueue_invoices(&self, month: Month, orgs: &[OrgId]) -> PortResult<()> {
+        let bodies: Vec<String> = orgs
+            .iter()
+            .map(|org| serde_json::json!({"org_id": org, "month": month}).to_string())
+            .collect();
+        for chunk in bodies.chunks(BATCH_SIZE) {
+            self.send_bodies(chunk, None).await?;
+        }
+        Ok(())
     }
 }
 

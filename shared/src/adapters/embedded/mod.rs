@@ -14,6 +14,8 @@ pub use store::SqliteStore;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::invoice_links::{InvoiceLinks, LinkKey};
+
 use crate::carriers::sim::{SimCarrier, SimWebhooks};
 use crate::ports::{PortError, PortResult, SystemClock};
 use crate::services::{Services, Settings};
@@ -53,6 +55,9 @@ impl LocalBackend {
                 "noreply@praxis-sms.local",
             )?),
             blobs: Arc::new(blobs.clone()),
+            // `invoices run` makes every practice's invoice in-process, so there is no queue.
+            invoice_jobs: Arc::new(crate::wiring::Unwired("invoice queue")),
+            invoice_links: Arc::new(InvoiceLinks::fixed(LinkKey::derived_from(blob_key))),
             clock: Arc::new(SystemClock),
             settings: Settings::default(),
         };

@@ -33,6 +33,10 @@ pub enum PhoneError {
         "not a valid phone number; check the digits, and for foreign numbers add the country code, e.g. +49 for Germany, +43 for Austria, +41 for Switzerland"
     )]
     Invalid,
+    #[error(
+        "phone number has more than 15 digits with its country code, the most an international (E.164) number may have"
+    )]
+    OverE164,
     #[error("premium-rate numbers are not allowed")]
     PremiumRate,
     #[error("toll-free numbers are not allowed")]
@@ -102,6 +106,9 @@ impl<'de> Deserialize<'de> for Region {
     }
 }
 
+/// The most digits an international number has, country code included (ITU-T E.164).
+const E164_DIGITS: usize = 15;
+
 /// A valid, non-premium, non-toll-free phone number in E.164 form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PhoneNumber {
@@ -127,6 +134,11 @@ impl PhoneNumber {
             NumberType::Unknown => Err(PhoneError::Invalid),
             NumberType::PremiumRate => Err(PhoneError::PremiumRate),
             NumberType::TollFree => Err(PhoneError::TollFree),
+            // libphonenumber knows German numbers of up to 14 national digits (16 with +49);
+            // carriers route E.164 only, and the API documents E.164.
+            _ if number.country_code.to_string().len() + number.national.len() > E164_DIGITS => {
+                Err(PhoneError::OverE164)
+            }
             _ => Ok(PhoneNumber {
                 e164: format!("+{}{}", number.country_code, number.national),
                 country_code: number.country_code,
@@ -321,6 +333,16 @@ mod tests {
         assert_ne!(
             de("0676 1234567").map(|n| n.as_str().to_owned()),
             Ok("+436761234567".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_number_longer_than_e164_is_refused_though_libphonenumber_knows_it() {
+        // +49 and 14 national digits: found by the fuzzer (fuzz/seeds/phone).
+        assert_eq!(de("090996 100 1234 78"), Err(PhoneError::OverE164));
+        assert_eq!(
+            de("090996 100 1234 7").map(|n| n.as_str().to_owned()),
+            Ok("+499099610012347".to_owned())
         );
     }
 

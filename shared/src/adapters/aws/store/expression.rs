@@ -147,7 +147,12 @@ pub(super) fn org_update(
 ) -> UpdateSpec {
     let mut e = Expr::default();
     let (mut set, mut remove) = (Vec::new(), Vec::new());
-    let fields: [(&str, Option<Option<&str>>); 6] = [
+    // Stored as the org item stores it (item::org_item): the address as JSON.
+    let address = c
+        .address
+        .as_ref()
+        .and_then(|a| serde_json::to_string(a).ok());
+    let fields: [(&str, Option<Option<&str>>); 7] = [
         ("name", c.name.as_ref().map(|v| Some(v.as_str()))),
         ("email", c.email.as_ref().map(|v| Some(v.as_str()))),
         (
@@ -165,6 +170,7 @@ pub(super) fn org_update(
                 .as_ref()
                 .map(|v| v.as_ref().map(|n| n.as_str())),
         ),
+        ("address", address.as_deref().map(Some)),
     ];
     for (name, change) in fields {
         match change {

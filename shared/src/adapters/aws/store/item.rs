@@ -7,13 +7,14 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
+use crate::domain::invoice::{DailyUsage, Invoice, InvoiceDoc, InvoiceNumber};
 use crate::domain::message::{EARLY_REPORT_TTL, EarlyReport, HistoryEntry, Message};
 use crate::domain::optout::{OptOut, Source};
-use crate::domain::org::{EmailAddress, Org, OrgName};
+use crate::domain::org::{EmailAddress, Org, OrgName, PostalAddress};
 use crate::domain::reply::{Reply, ReplyPart};
 use crate::domain::{
-    Encoding, KeyId, MessageId, OptOutId, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId,
-    Status,
+    Encoding, InvoiceId, KeyId, MessageId, Month, OptOutId, OrgId, PhoneNumber, Reason, Region,
+    ReplyId, SenderId, Status,
 };
 use crate::ports::{IdempotencyRecord, PortError, PortResult};
 
@@ -85,6 +86,12 @@ pub fn org_item(o: &Org) -> Item {
         .str("region", o.region.as_str())
         .opt_str("reply_number", o.reply_number.as_ref().map(|x| x.as_str()))
         .str("activated_on", o.activated_on.to_string())
+        .opt_str(
+            "address",
+            o.address
+                .as_ref()
+                .and_then(|a| serde_json::to_string(a).ok()),
+        )
         .str("created_at", stamp(o.created_at))
         .opt_n("daily_cap", o.daily_cap)
         .0
@@ -313,6 +320,14 @@ impl<'a> Read<'a> {
             .ok_or_else(|| self.corrupt(name, "missing"))
     }
 
+    pub fn u64(&self, name: &str) -> PortResult<u64> {
+        match self.item.get(name) {
+            Some(AttributeValue::N(v)) => v.parse().map_err(|_| self.corrupt(name, "not a u64")),
+            Some(_) => Err(self.corrupt(name, "not a number")),
+            None => Err(self.corrupt(name, "missing")),
+        }
+    }
+
     pub fn u32(&self, name: &str) -> PortResult<u32> {
         match self.item.get(name) {
             Some(AttributeValue::N(v)) => v.parse().map_err(|_| self.corrupt(name, "not a u32")),
@@ -340,6 +355,59 @@ impl<'a> Read<'a> {
     }
 }
 
+/// An invoice, in its practice's partition under its month. The document is one JSON string:
+/// it is written once and never queried into.
+pub fn invoice_item(i: &Invoice) -> PortResult<Item> {
+    let doc = serde_json::to_string(&i.doc)
+        .map_err(|e| PortError::Corrupt(format!("invoice {}: {e}", i.id)))?;
+    Ok(
+        Builder(key(keys::org_pk(i.org_id), &keys::invoice_sk(i.month)))
+            .str("id", i.id.to_string())
+            .str("org_id", i.org_id.to_string())
+            .str("month", i.month.to_string())
+            .str("number", i.number.to_string())
+            .str("created_at", stamp(i.created_at))
+            .str("doc", doc)
+            .0,
+    )
+}
+
+/// The pointer from an invoice id to the invoice item's key.
+pub fn invoice_pointer_item(i: &Invoice) -> Item {
+    Builder(key(keys::invoice_pk(i.id), keys::SK_INVOICE))
+        .str("org_id", i.org_id.to_string())
+        .str("month", i.month.to_string())
+        .0
+}
+
+pub fn invoice_from(item: &Item) -> PortResult<Invoice> {
+    let r = Read::new(item, "invoice");
+    Ok(Invoice {
+        id: r.parsed("id", InvoiceId::parse)?,
+        org_id: r.parsed("org_id", OrgId::parse)?,
+        month: r.parsed("month", Month::parse)?,
+        number: r.parsed("number", InvoiceNumber::parse)?,
+        created_at: r.time("created_at")?,
+        doc: r.parsed("doc", |v| serde_json::from_str::<InvoiceDoc>(v))?,
+        delivered_at: r.opt_time("delivered_at")?,
+    })
+}
+
+/// A usage item: the day is in its sort key.
+pub fn usage_from(item: &Item) -> PortResult<DailyUsage> {
+    let r = Read::new(item, "usage");
+    let day = r
+        .str(keys::SK)?
+        .strip_prefix(keys::SK_USAGE_PREFIX)
+        .and_then(|d| d.parse::<NaiveDate>().ok())
+        .ok_or_else(|| r.corrupt(keys::SK, "not a usage day"))?;
+    Ok(DailyUsage {
+        day,
+        parts: r.u64("parts")?,
+        messages: r.u64("messages")?,
+    })
+}
+
 pub fn org_from(item: &Item) -> PortResult<Org> {
     let r = Read::new(item, "practice");
     Ok(Org {
@@ -351,6 +419,7 @@ pub fn org_from(item: &Item) -> PortResult<Org> {
         region: r.parsed("region", Region::parse)?,
         reply_number: r.opt_parsed("reply_number", |v| PhoneNumber::parse(v, Region::DE))?,
         activated_on: r.parsed("activated_on", |v| v.parse::<NaiveDate>())?,
+        address: r.opt_parsed("address", |v| serde_json::from_str::<PostalAddress>(v))?,
         created_at: r.time("created_at")?,
         daily_cap: match item.get("daily_cap") {
             Some(AttributeValue::N(v)) => Some(

@@ -1,11 +1,11 @@
 //! The single-table key design (docs/dynamodb-keys.md explains it): how each item's keys and
 //! index attributes are spelled. `provision::create_table` makes a table with exactly these.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
 use crate::domain::apikey::KeyHash;
 use crate::domain::message::RETENTION;
-use crate::domain::{KeyId, MessageId, OrgId, PhoneNumber};
+use crate::domain::{InvoiceId, KeyId, MessageId, Month, OrgId, PhoneNumber};
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
@@ -168,6 +168,36 @@ pub fn org_opt_outs(org: OrgId) -> String {
 pub fn latest_sent_pk(org: OrgId, to: &PhoneNumber) -> String {
     format!("LAST#{org}#{}", to.as_str())
 }
+
+/// A practice's usage of one day (UTC), in the practice's partition (`ORG#…`): the sort key
+/// is this prefix and the date, so a month is a `BETWEEN` on the sort key.
+pub const SK_USAGE_PREFIX: &str = "USAGE#";
+
+pub fn usage_sk(day: NaiveDate) -> String {
+    format!("{SK_USAGE_PREFIX}{day}")
+}
+
+/// A practice's invoice of one month, in the practice's partition: the key itself is the
+/// rule "one invoice per practice and month".
+pub const SK_INVOICE_PREFIX: &str = "INVOICE#";
+
+pub fn invoice_sk(month: Month) -> String {
+    format!("{SK_INVOICE_PREFIX}{month}")
+}
+
+/// The pointer from an invoice's id to its practice and month.
+pub fn invoice_pk(id: InvoiceId) -> String {
+    format!("INVOICE#{id}")
+}
+
+pub const SK_INVOICE: &str = "INVOICE";
+
+/// The last invoice number of a year.
+pub fn invoice_counter_pk(year: i32) -> String {
+    format!("INVOICENO#{year}")
+}
+
+pub const SK_COUNTER: &str = "COUNTER";
 
 /// Times are stored as RFC 3339 UTC with milliseconds: fixed width (for years 1000–9999), so
 /// string order is time order and key conditions and `<` comparisons work on them.

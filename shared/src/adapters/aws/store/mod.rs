@@ -14,19 +14,22 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
 };
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use futures_util::{StreamExt as _, TryStreamExt as _, stream};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
+use crate::domain::invoice::{DailyUsage, Invoice, InvoiceNumber, NewInvoice};
 use crate::domain::message::{EarlyReport, Message, RETENTION, Transition};
 use crate::domain::optout::OptOut;
 use crate::domain::org::{Org, OrgChanges};
 use crate::domain::reply::{Reply, ReplyPart};
 use crate::domain::status::{EXPIRY, expires_at};
-use crate::domain::{KeyId, MessageId, OptOutId, OrgId, PhoneNumber, ReplyId, Status};
+use crate::domain::{
+    InvoiceId, KeyId, MessageId, Month, OptOutId, OrgId, PhoneNumber, ReplyId, Status,
+};
 use crate::ports::{
-    IdempotencyClaim, IdempotencyRecord, ListQuery, OptOutQuery, Page, PortError, PortResult,
-    ReplyQuery, Store,
+    IdempotencyClaim, IdempotencyRecord, InvoiceCreated, ListQuery, OptOutQuery, Page, PortError,
+    PortResult, ReplyQuery, Store,
 };
 
 use super::error::{conditional, failed_conditions, request, sdk_unavailable};
@@ -75,30 +78,42 @@ impl DynamoStore {
         DynamoStore { client, table }
     }
 
-    /// One conditional status move, valid only while the history has `seen` entries.
+    /// One conditional status move, valid only while the history has `seen` entries. A move
+    /// to `sent` is a transaction: the move, the carrier reference's lookup item (so a
+    /// delivery report arriving right after finds its message) and the practice's usage of
+    /// the day, which only the write that takes the message to `sent` adds to.
     async fn apply_once(
         &self,
         t: &Transition,
+        current: &Message,
         from: &[Status],
-        seen: usize,
     ) -> PortResult<Applied> {
         let mut spec = transition_update(t, from);
         let history = spec.expr.name("history");
-        let n = spec.expr.value(AttributeValue::N(seen.to_string()));
+        let n = spec
+            .expr
+            .value(AttributeValue::N(current.history.len().to_string()));
         spec.condition = format!("({}) AND size({history}) = {n}", spec.condition);
         let key = item::key(keys::message_pk(t.id), keys::SK_MESSAGE);
-        let Some((carrier, carrier_ref)) = &t.carrier else {
+        if t.carrier.is_none() && t.to != Status::Sent {
             return Ok(match self.update(key, spec, ReturnValue::None).await? {
                 Some(_) => Applied::Written,
                 None => Applied::Refused,
             });
-        };
+        }
         // Recording the carrier's reference writes the lookup item in the same transaction,
         // so a delivery report arriving right after finds its message.
-        let items = vec![
-            self.update_in_transaction(key, spec)?,
-            self.put_new_in_transaction(item::carrier_ref_item(t.id, carrier, carrier_ref))?,
-        ];
+        let mut items = vec![self.update_in_transaction(key, spec)?];
+        if let Some((carrier, carrier_ref)) = &t.carrier {
+            items.push(self.put_new_in_transaction(item::carrier_ref_item(
+                t.id,
+                carrier,
+                carrier_ref,
+            ))?);
+        }
+        if t.to == Status::Sent {
+            items.push(self.count_usage(current.org_id, t.at, current.segments)?);
+        }
         match self.transact(items).await? {
             Transacted::Written => Ok(Applied::Written),
             Transacted::Refused(flags) if flags.first() == Some(&true) => Ok(Applied::Refused),
@@ -107,6 +122,52 @@ impl DynamoStore {
                 t.id
             ))),
         }
+    }
+
+    /// Adds one message of `parts` parts to the practice's usage of the day of `at` (UTC).
+    fn count_usage(
+        &self,
+        org: OrgId,
+        at: DateTime<Utc>,
+        parts: u32,
+    ) -> PortResult<TransactWriteItem> {
+        let mut e = Expr::default();
+        let update = format!(
+            "ADD {} {}, {} {}",
+            e.name("parts"),
+            e.value(item::n(parts)),
+            e.name("messages"),
+            e.value(item::n(1))
+        );
+        let (names, values) = e.into_parts();
+        let add = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(item::key(
+                keys::org_pk(org),
+                &keys::usage_sk(at.date_naive()),
+            )))
+            .update_expression(update)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(request)?;
+        Ok(TransactWriteItem::builder().update(add).build())
+    }
+
+    /// Sets the time `attr` of an existing item unless it is set already (a revocation, a
+    /// delivery): true if this call set it.
+    async fn stamp_once(&self, key: Item, attr: &str, at: DateTime<Utc>) -> PortResult<bool> {
+        let mut e = Expr::default();
+        let name = e.name(attr);
+        let spec = UpdateSpec {
+            update: format!("SET {name} = {}", e.value(s(stamp(at)))),
+            condition: format!(
+                "attribute_exists({}) AND attribute_not_exists({name})",
+                e.name(keys::PK)
+            ),
+            expr: e,
+        };
+        Ok(self.update(key, spec, ReturnValue::None).await?.is_some())
     }
 
     /// A strongly consistent read of one item: status reads right after a write must see it.
@@ -227,6 +288,31 @@ impl DynamoStore {
             .send()
             .await;
         Ok(conditional(written)?.map(|out| out.attributes.unwrap_or_default()))
+    }
+
+    /// Every item of the table (not an index) that `condition` selects, strongly consistent,
+    /// in sort-key order or (`newest_first`) the reverse.
+    async fn query_table(
+        &self,
+        e: Expr,
+        condition: String,
+        newest_first: bool,
+    ) -> PortResult<Vec<Item>> {
+        let (names, values) = e.into_parts();
+        self.client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .consistent_read(true)
+            .scan_index_forward(!newest_first)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| sdk_unavailable("DynamoDB", e))
     }
 
     /// Every item of an index partition, in sort-key order.
@@ -544,6 +630,9 @@ enum Transacted {
     Refused(Vec<bool>),
 }
 
+/// Tries of storing an invoice while other workers raise the year's counter.
+const INVOICE_TRIES: u32 = 40;
+
 /// Tries of a status move that loses to concurrent moves of the same message.
 const APPLY_TRIES: usize = 5;
 
@@ -696,18 +785,8 @@ impl Store for DynamoStore {
             return Ok(false);
         };
         let hash = KeyHash::from_stored(Read::new(&pointer, "API key id").str("hash")?.to_owned());
-        let mut e = Expr::default();
-        let revoked = e.name("revoked_at");
-        let spec = UpdateSpec {
-            update: format!("SET {revoked} = {}", e.value(s(stamp(at)))),
-            condition: format!(
-                "attribute_exists({}) AND attribute_not_exists({revoked})",
-                e.name(keys::PK)
-            ),
-            expr: e,
-        };
         let key = item::key(keys::key_pk(&hash), keys::SK_KEY);
-        Ok(self.update(key, spec, ReturnValue::None).await?.is_some())
+        self.stamp_once(key, "revoked_at", at).await
     }
 
     async fn claim_idempotency_key(
@@ -1090,10 +1169,7 @@ impl Store for DynamoStore {
             {
                 return Ok(false);
             }
-            match self
-                .apply_once(&moved, &from, current.history.len())
-                .await?
-            {
+            match self.apply_once(&moved, &current, &from).await? {
                 Applied::Written => {
                     if moved.to == Status::Sent {
                         self.record_latest_sent(&current).await;
@@ -1241,6 +1317,127 @@ impl Store for DynamoStore {
             .into_iter()
             .filter(|r| r.received_at >= since)
             .collect())
+    }
+
+    async fn usage(&self, org: OrgId, month: Month) -> PortResult<Vec<DailyUsage>> {
+        let mut e = Expr::default();
+        let condition = format!(
+            "{} = {} AND {} BETWEEN {} AND {}",
+            e.name(keys::PK),
+            e.value(s(keys::org_pk(org))),
+            e.name(keys::SK),
+            e.value(s(keys::usage_sk(month.first_day()))),
+            e.value(s(keys::usage_sk(month.last_day())))
+        );
+        let items = self.query_table(e, condition, false).await?;
+        items.iter().map(item::usage_from).collect()
+    }
+
+    /// The counter is read, then raised on the condition that it still holds what was read,
+    /// in the transaction that puts the invoice (on the condition that its practice and month
+    /// are free) and its id pointer: a number is used exactly when an invoice is stored. A
+    /// concurrent run that raised the counter first makes this try again.
+    async fn create_invoice(&self, new: &NewInvoice) -> PortResult<InvoiceCreated> {
+        let slot = || item::key(keys::org_pk(new.org_id), &keys::invoice_sk(new.month));
+        let year = new.created_at.year();
+        let counter_key = || item::key(keys::invoice_counter_pk(year), keys::SK_COUNTER);
+        for attempt in 0..INVOICE_TRIES {
+            if attempt > 0 {
+                // Concurrent workers race for the counter; spread their next tries.
+                let mut jitter = [0u8; 1];
+                crate::domain::random_bytes(&mut jitter);
+                let ms = 10 * u64::from(attempt.min(10)) + u64::from(jitter[0] % 50);
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            if let Some(existing) = self.get(slot()).await? {
+                return Ok(InvoiceCreated::Existing(item::invoice_from(&existing)?));
+            }
+            let last = match self.get(counter_key()).await? {
+                Some(c) => Some(Read::new(&c, "invoice counter").u64("last")?),
+                None => None,
+            };
+            let invoice = new
+                .clone()
+                .numbered(InvoiceNumber::new(year, last.unwrap_or(0) + 1));
+            let mut e = Expr::default();
+            let last_name = e.name("last");
+            let update = format!(
+                "SET {last_name} = {}",
+                e.value(item::n(invoice.number.seq()))
+            );
+            let condition = match last {
+                Some(last) => format!("{last_name} = {}", e.value(item::n(last))),
+                None => format!("attribute_not_exists({})", e.name(keys::PK)),
+            };
+            let (names, values) = e.into_parts();
+            let raise = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(counter_key()))
+                .update_expression(update)
+                .condition_expression(condition)
+                .set_expression_attribute_names(names)
+                .set_expression_attribute_values(values)
+                .build()
+                .map_err(request)?;
+            let items = vec![
+                TransactWriteItem::builder().update(raise).build(),
+                self.put_new_in_transaction(item::invoice_item(&invoice)?)?,
+                self.put_new_in_transaction(item::invoice_pointer_item(&invoice))?,
+            ];
+            match self.transact(items).await {
+                Ok(Transacted::Written) => return Ok(InvoiceCreated::New(invoice)),
+                // The counter moved or the month was taken meanwhile: look again.
+                Ok(Transacted::Refused(_)) => continue,
+                // A conflicting transaction on the counter (another worker's); try again.
+                Err(PortError::Unavailable(_)) if attempt + 1 < INVOICE_TRIES => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(PortError::Unavailable(format!(
+            "invoice counter of {year} kept changing under concurrent runs"
+        )))
+    }
+
+    async fn get_invoice(&self, id: InvoiceId) -> PortResult<Option<Invoice>> {
+        let Some(pointer) = self
+            .get(item::key(keys::invoice_pk(id), keys::SK_INVOICE))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let r = Read::new(&pointer, "invoice pointer");
+        let org = OrgId::parse(r.str("org_id")?)
+            .map_err(|_| PortError::Corrupt(format!("invoice pointer {id}: org_id")))?;
+        let month = Month::parse(r.str("month")?)
+            .map_err(|_| PortError::Corrupt(format!("invoice pointer {id}: month")))?;
+        self.get(item::key(keys::org_pk(org), &keys::invoice_sk(month)))
+            .await?
+            .map(|i| item::invoice_from(&i))
+            .transpose()
+    }
+
+    async fn list_invoices(&self, org: OrgId) -> PortResult<Vec<Invoice>> {
+        let mut e = Expr::default();
+        let condition = format!(
+            "{} = {} AND begins_with({}, {})",
+            e.name(keys::PK),
+            e.value(s(keys::org_pk(org))),
+            e.name(keys::SK),
+            e.value(s(keys::SK_INVOICE_PREFIX))
+        );
+        let items = self.query_table(e, condition, true).await?;
+        items.iter().map(item::invoice_from).collect()
+    }
+
+    async fn mark_invoice_delivered(&self, id: InvoiceId, at: DateTime<Utc>) -> PortResult<bool> {
+        let Some(invoice) = self.get_invoice(id).await? else {
+            return Ok(false);
+        };
+        let key = item::key(
+            keys::org_pk(invoice.org_id),
+            &keys::invoice_sk(invoice.month),
+        );
+        self.stamp_once(key, "delivered_at", at).await
     }
 
     async fn unfinished(&self) -> PortResult<Vec<MessageId>> {

@@ -8,24 +8,28 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
+use crate::domain::invoice::{DailyUsage, Invoice, InvoiceNumber, NewInvoice};
 use crate::domain::message::{EarlyReport, Message, RETENTION, Transition};
 use crate::domain::optout::OptOut;
 use crate::domain::org::{Org, OrgChanges};
 use crate::domain::reply::{Reply, ReplyPart};
 use crate::domain::status::EXPIRY;
-use crate::domain::{KeyId, MessageId, OptOutId, OrgId, PhoneNumber, Reason, ReplyId, Status};
+use crate::domain::{
+    InvoiceId, KeyId, MessageId, Month, OptOutId, OrgId, PhoneNumber, Reason, ReplyId, Status,
+};
 use crate::ports::{
-    IdempotencyClaim, IdempotencyRecord, ListQuery, OptOutQuery, Page, PortError, PortResult,
-    ReplyQuery, Store,
+    IdempotencyClaim, IdempotencyRecord, InvoiceCreated, ListQuery, OptOutQuery, Page, PortError,
+    PortResult, ReplyQuery, Store,
 };
 
 use row::{
-    MESSAGE_COLUMNS, MessageRow, OPT_OUT_COLUMNS, OptOutRow, PART_COLUMNS, PartRow, REPLY_COLUMNS,
-    ReplyRow, corrupt, from_ms, key_row, ms, number, parse_key, rfc3339,
+    INVOICE_COLUMNS, InvoiceRow, MESSAGE_COLUMNS, MessageRow, OPT_OUT_COLUMNS, OptOutRow,
+    PART_COLUMNS, PartRow, REPLY_COLUMNS, ReplyRow, corrupt, from_ms, key_row, ms, number,
+    parse_key, rfc3339,
 };
 use schema::{FORWARDING_COLUMNS, FORWARDING_INDEX, SCHEMA};
 
@@ -91,6 +95,18 @@ impl SqliteStore {
         .await
         .map_err(|e| PortError::Unavailable(format!("database task failed: {e}")))?
     }
+}
+
+fn read_invoice(c: &Connection, id: &str) -> PortResult<Option<Invoice>> {
+    c.prepare_cached(&format!(
+        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE id = ?1"
+    ))
+    .map_err(db)?
+    .query_row([id], InvoiceRow::read)
+    .optional()
+    .map_err(db)?
+    .map(InvoiceRow::parse)
+    .transpose()
 }
 
 fn db(e: rusqlite::Error) -> PortError {
@@ -733,7 +749,8 @@ impl Store for SqliteStore {
                  lease_until = 0 \
                  WHERE id = ?1 AND status IN ({from}) AND (sent_at IS NULL OR sent_at > ?8)"
             );
-            let n = c
+            let tx = c.transaction().map_err(db)?;
+            let n = tx
                 .prepare_cached(&sql)
                 .map_err(db)?
                 .execute(params![
@@ -749,6 +766,20 @@ impl Store for SqliteStore {
                     ms(t.at - EXPIRY),
                 ])
                 .map_err(conflict_or_db("carrier reference"))?;
+            if n == 1 && t.to == Status::Sent {
+                // Counted in the move's own transaction: only the one move that takes the
+                // message to `sent` counts it.
+                tx.prepare_cached(
+                    "INSERT INTO usage (org_id, day, parts, messages) \
+                     SELECT org_id, ?2, segments, 1 FROM messages WHERE id = ?1 \
+                     ON CONFLICT (org_id, day) DO UPDATE \
+                     SET parts = parts + excluded.parts, messages = messages + 1",
+                )
+                .map_err(db)?
+                .execute(params![t.id.to_string(), t.at.date_naive().to_string()])
+                .map_err(db)?;
+            }
+            tx.commit().map_err(db)?;
             Ok(n == 1)
         })
         .await
@@ -901,6 +932,120 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn usage(&self, org: OrgId, month: Month) -> PortResult<Vec<DailyUsage>> {
+        let (org, from, to) = (
+            org.to_string(),
+            month.first_day().to_string(),
+            month.last_day().to_string(),
+        );
+        self.run(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT day, parts, messages FROM usage \
+                     WHERE org_id = ?1 AND day >= ?2 AND day <= ?3 ORDER BY day",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![org, from, to], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            rows.into_iter()
+                .map(|(day, parts, messages)| {
+                    Ok(DailyUsage {
+                        day: day.parse().map_err(corrupt("usage day"))?,
+                        parts: u64::try_from(parts).map_err(corrupt("usage parts"))?,
+                        messages: u64::try_from(messages).map_err(corrupt("usage messages"))?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn create_invoice(&self, invoice: &NewInvoice) -> PortResult<InvoiceCreated> {
+        let new = invoice.clone();
+        self.run(move |c| {
+            // IMMEDIATE: the counter is read and raised under the write lock, so two
+            // processes on one file cannot read the same last number.
+            let tx = c
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM invoices WHERE org_id = ?1 AND month = ?2",
+                    params![new.org_id.to_string(), new.month.to_string()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db)?;
+            if let Some(id) = existing {
+                let stored = read_invoice(&tx, &id)?
+                    .ok_or_else(|| PortError::Corrupt(format!("invoice {id} vanished")))?;
+                return Ok(InvoiceCreated::Existing(stored));
+            }
+            let year = new.created_at.year();
+            let seq: i64 = tx
+                .query_row(
+                    "INSERT INTO invoice_counters (year, last) VALUES (?1, 1) \
+                     ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+                    [year],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            let invoice = new.numbered(InvoiceNumber::new(
+                year,
+                u64::try_from(seq).map_err(corrupt("invoice counter"))?,
+            ));
+            let doc = serde_json::to_string(&invoice.doc).map_err(corrupt("invoice"))?;
+            tx.execute(
+                "INSERT INTO invoices (id, org_id, month, number, created_at, doc) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    invoice.id.to_string(),
+                    invoice.org_id.to_string(),
+                    invoice.month.to_string(),
+                    invoice.number.to_string(),
+                    ms(invoice.created_at),
+                    doc
+                ],
+            )
+            .map_err(conflict_or_db("invoice"))?;
+            tx.commit().map_err(db)?;
+            Ok(InvoiceCreated::New(invoice))
+        })
+        .await
+    }
+
+    async fn get_invoice(&self, id: InvoiceId) -> PortResult<Option<Invoice>> {
+        let id = id.to_string();
+        self.run(move |c| read_invoice(c, &id)).await
+    }
+
+    async fn list_invoices(&self, org: OrgId) -> PortResult<Vec<Invoice>> {
+        let org = org.to_string();
+        self.run(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {INVOICE_COLUMNS} FROM invoices WHERE org_id = ?1 ORDER BY month DESC"
+                ))
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([org], InvoiceRow::read)
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            rows.into_iter().map(InvoiceRow::parse).collect()
+        })
+        .await
+    }
+
     async fn record_opt_out(&self, o: &OptOut) -> PortResult<bool> {
         let o = o.clone();
         self.run(move |c| {
@@ -919,6 +1064,20 @@ impl Store for SqliteStore {
                     o.source.as_str(),
                 ])
                 .map_err(conflict_or_db("opt-out id"))?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn mark_invoice_delivered(&self, id: InvoiceId, at: DateTime<Utc>) -> PortResult<bool> {
+        let id = id.to_string();
+        self.run(move |c| {
+            let n = c
+                .execute(
+                    "UPDATE invoices SET delivered_at = ?2 WHERE id = ?1 AND delivered_at IS NULL",
+                    params![id, ms(at)],
+                )
+                .map_err(db)?;
             Ok(n == 1)
         })
         .await

@@ -6,11 +6,13 @@ use chrono::{DateTime, Utc};
 use rusqlite::Row;
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
+use crate::domain::invoice::{Invoice, InvoiceNumber};
 use crate::domain::message::{HistoryEntry, Message};
 use crate::domain::optout::{OptOut, Source};
 use crate::domain::reply::{Reply, ReplyPart};
 use crate::domain::{
-    KeyId, MessageId, OptOutId, OrgId, PhoneNumber, Reason, Region, ReplyId, SenderId,
+    InvoiceId, KeyId, MessageId, Month, OptOutId, OrgId, PhoneNumber, Reason, Region, ReplyId,
+    SenderId,
 };
 use crate::ports::{PortError, PortResult};
 
@@ -274,4 +276,43 @@ pub(super) fn parse_key(
         created_at: from_ms(created_at)?,
         revoked_at: revoked_at.map(from_ms).transpose()?,
     })
+}
+
+pub(super) const INVOICE_COLUMNS: &str = "id, org_id, month, number, created_at, doc, delivered_at";
+
+/// Raw columns of an invoice row.
+pub(super) struct InvoiceRow {
+    id: String,
+    org_id: String,
+    month: String,
+    number: String,
+    created_at: i64,
+    doc: String,
+    delivered_at: Option<i64>,
+}
+
+impl InvoiceRow {
+    pub(super) fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<InvoiceRow> {
+        Ok(InvoiceRow {
+            id: r.get(0)?,
+            org_id: r.get(1)?,
+            month: r.get(2)?,
+            number: r.get(3)?,
+            created_at: r.get(4)?,
+            doc: r.get(5)?,
+            delivered_at: r.get(6)?,
+        })
+    }
+
+    pub(super) fn parse(self) -> PortResult<Invoice> {
+        Ok(Invoice {
+            id: InvoiceId::parse(&self.id).map_err(corrupt("invoice id"))?,
+            org_id: OrgId::parse(&self.org_id).map_err(corrupt("invoice practice"))?,
+            month: Month::parse(&self.month).map_err(corrupt("invoice month"))?,
+            number: InvoiceNumber::parse(&self.number).map_err(corrupt("invoice number"))?,
+            created_at: from_ms(self.created_at)?,
+            doc: serde_json::from_str(&self.doc).map_err(corrupt("invoice"))?,
+            delivered_at: self.delivered_at.map(from_ms).transpose()?,
+        })
+    }
 }

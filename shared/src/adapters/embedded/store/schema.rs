@@ -83,6 +83,31 @@ CREATE TABLE IF NOT EXISTS reply_parts (
 CREATE INDEX IF NOT EXISTS reply_parts_open
     ON reply_parts (carrier, from_number, to_number, reference) WHERE closed = 0;
 CREATE INDEX IF NOT EXISTS reply_parts_by_age ON reply_parts (received_at) WHERE closed = 0;
+-- What practices used, per day (UTC); added to in the transaction that moves a message to
+-- `sent`, kept for good (invoices are made from it; no personal data).
+CREATE TABLE IF NOT EXISTS usage (
+    org_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    parts INTEGER NOT NULL,
+    messages INTEGER NOT NULL,
+    PRIMARY KEY (org_id, day)
+);
+-- The last invoice number of each year.
+CREATE TABLE IF NOT EXISTS invoice_counters (
+    year INTEGER PRIMARY KEY,
+    last INTEGER NOT NULL
+);
+-- Never purged and never rewritten (but for `delivered_at`): retention is ten years.
+CREATE TABLE IF NOT EXISTS invoices (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL,
+    month TEXT NOT NULL,
+    number TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    delivered_at INTEGER,
+    UNIQUE (org_id, month)
+);
 -- A number that opted out of one practice's SMS. No text, and no time limit: the purge of
 -- data past 60 days leaves these alone.
 CREATE TABLE IF NOT EXISTS opt_outs (
