@@ -125,14 +125,22 @@ pub struct ReceivedJob {
 /// aws`); in AWS, Lambda's event source mapping does this and deletes what the handler did not
 /// report as failed.
 impl SqsQueue {
-    /// Long-polls for up to `max` (≤ 10) jobs, waiting at most `wait` (≤ 20 s) for the first.
-    pub async fn receive(&self, max: i32, wait: Duration) -> PortResult<Vec<ReceivedJob>> {
+    /// Long-polls for up to `max` (≤ 10) jobs, waiting at most `wait` (≤ 20 s) for the first;
+    /// the jobs stay hidden from other consumers for `hold` (the queue's own visibility timeout
+    /// is sized for Lambda's event source mapping, six times the function's timeout).
+    pub async fn receive(
+        &self,
+        max: i32,
+        wait: Duration,
+        hold: Duration,
+    ) -> PortResult<Vec<ReceivedJob>> {
         let out = self
             .client
             .receive_message()
             .queue_url(&self.queue_url)
             .max_number_of_messages(max.clamp(1, BATCH_SIZE as i32))
             .wait_time_seconds(i32::try_from(wait.as_secs().min(20)).unwrap_or(20))
+            .visibility_timeout(i32::try_from(hold.as_secs()).unwrap_or(i32::MAX))
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .send()
             .await
