@@ -156,6 +156,11 @@ pub trait Store: Send + Sync {
     /// conditional write, so a batch fits whole or is refused whole (and then counts nothing).
     /// True if it was counted.
     async fn count_daily(&self, org: OrgId, day: NaiveDate, n: u32, cap: u32) -> PortResult<bool>;
+    /// Counts one API request of `org` in the minute (UTC) of `at` unless it made `limit`
+    /// there already: one conditional write, so concurrent requests never pass the limit
+    /// together. True if it was counted. The counts are not data: they may vanish any time
+    /// after their minute.
+    async fn count_request(&self, org: OrgId, at: DateTime<Utc>, limit: u32) -> PortResult<bool>;
 
     /// Stores new messages; a message whose id exists already is left as it is, so a retried
     /// request writes nothing twice. Returns how many were new.

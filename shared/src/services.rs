@@ -24,6 +24,9 @@ pub struct Settings {
     pub retry_backoff: Duration,
     /// SMS a practice may send per local day unless it has its own cap (`Org::daily_cap`).
     pub daily_cap: u32,
+    /// API requests a practice may make per minute; over it, 429 `rate_limited`. Keeps one
+    /// practice's runaway client from using up the stage's throttle the others share.
+    pub rate_limit: u32,
 }
 
 impl Default for Settings {
@@ -36,6 +39,9 @@ impl Default for Settings {
             retry_backoff: Duration::from_millis(50),
             // Generous: a busy practice sends a few hundred a day; this stops a runaway loop.
             daily_cap: 10_000,
+            // 20 a second on average: Dentport sends a day's reminders in a few batches and
+            // polls statuses in pages; a loop gone wrong makes thousands.
+            rate_limit: 1_200,
         }
     }
 }

@@ -39,6 +39,8 @@ pub const ENV_INVOICE_QUEUE_URL: &str = "PRAXIS_SMS_INVOICE_QUEUE_URL";
 pub const ENV_CARRIER: &str = "PRAXIS_SMS_CARRIER";
 /// Most SMS a practice may send in one of its local days unless its own cap says otherwise.
 pub const ENV_DAILY_CAP: &str = "PRAXIS_SMS_DAILY_CAP";
+/// API requests per practice and minute (`Settings::rate_limit`).
+pub const ENV_RATE_LIMIT: &str = "PRAXIS_SMS_RATE_LIMIT";
 
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
@@ -304,16 +306,24 @@ impl Wiring {
         Ok(self)
     }
 
-    /// The services, with the limits of the environment (`PRAXIS_SMS_DAILY_CAP`).
+    /// The services, with the limits of the environment (`PRAXIS_SMS_DAILY_CAP`,
+    /// `PRAXIS_SMS_RATE_LIMIT`).
     pub fn build(mut self) -> Services {
-        if let Some(raw) = (self.get)(ENV_DAILY_CAP) {
+        let settings = &mut self.services.settings;
+        for (name, limit) in [
+            (ENV_DAILY_CAP, &mut settings.daily_cap),
+            (ENV_RATE_LIMIT, &mut settings.rate_limit),
+        ] {
+            let Some(raw) = (self.get)(name) else {
+                continue;
+            };
             match raw.trim().parse::<u32>() {
-                Ok(cap) if cap > 0 => self.services.settings.daily_cap = cap,
-                // The generous default stands rather than no cap or a cap of nothing.
+                Ok(v) if v > 0 => *limit = v,
+                // The generous default stands rather than no limit or a limit of nothing.
                 _ => tracing::error!(
                     value = %raw,
-                    default = self.services.settings.daily_cap,
-                    "{ENV_DAILY_CAP} is not a positive whole number; using the default"
+                    default = *limit,
+                    "{name} is not a positive whole number; using the default"
                 ),
             }
         }

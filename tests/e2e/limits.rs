@@ -3,6 +3,8 @@
 //! of the refused request is stored. The cap protects a practice from a runaway loop in its
 //! own software.
 
+use std::time::Duration;
+
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -84,4 +86,41 @@ async fn the_stacks_default_cap_applies_to_a_practice_without_its_own() {
     assert_eq!(over.error()["code"], "daily_limit_reached");
     assert!(stack.list_all(&stack.key, &[]).await.is_empty());
     stack.post("/v1/messages", &batch(2)).await.expect(202);
+}
+
+#[tokio::test]
+async fn past_the_practices_requests_per_minute_the_api_answers_429_and_does_nothing() {
+    let stack = Stack::start_with(&[], &[("PRAXIS_SMS_RATE_LIMIT", "3")]);
+    // The four requests below must fall into one minute (serve counts by the UTC minute).
+    let into_minute = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        % 60;
+    if into_minute > 45 {
+        tokio::time::sleep(Duration::from_secs(61 - into_minute)).await;
+    }
+    for _ in 0..3 {
+        stack.get("/v1/key-check").await.expect(200);
+    }
+    let res = stack
+        .req_as(&stack.key, Method::POST, "/v1/messages")
+        .json(&batch(1))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status().as_u16(), 429);
+    let retry_after: u64 = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in seconds");
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let body: Value = res.json().await.expect("JSON");
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+    // The next minute serves the practice again, and the refused request stored nothing.
+    tokio::time::sleep(Duration::from_secs(retry_after)).await;
+    assert!(stack.list_all(&stack.key, &[]).await.is_empty());
+    stack.post("/v1/messages", &batch(1)).await.expect(202);
 }

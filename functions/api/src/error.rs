@@ -44,6 +44,12 @@ pub enum ApiError {
         "the practice's daily limit of {cap} SMS would be exceeded; nothing was stored, retry after local midnight"
     )]
     DailyLimitReached { cap: u32, retry_after: u64 },
+    /// The practice made its requests of this minute; nothing was done. The next minute
+    /// begins in `retry_after` seconds.
+    #[error(
+        "too many requests: at most {limit} a minute per practice; nothing was done, retry after the minute"
+    )]
+    RateLimited { limit: u32, retry_after: u64 },
     #[error("temporarily unavailable, please retry")]
     Unavailable(#[source] PortError),
     #[error("internal error")]
@@ -74,7 +80,9 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => StatusCode::CONFLICT,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::DailyLimitReached { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::DailyLimitReached { .. } | ApiError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -92,6 +100,7 @@ impl ApiError {
             ApiError::TooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::DailyLimitReached { .. } => "daily_limit_reached",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -159,7 +168,9 @@ impl IntoResponse for ApiError {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if let ApiError::DailyLimitReached { retry_after, .. } = self {
+        if let ApiError::DailyLimitReached { retry_after, .. }
+        | ApiError::RateLimited { retry_after, .. } = self
+        {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
         }

@@ -96,17 +96,37 @@ impl SevenCarrier {
         SevenCarrier::with_timeouts(config, Timeouts::default())
     }
 
+    /// From `SEVEN_API_URL` (default [`DEFAULT_API_URL`]) and `SEVEN_API_KEY` alone: sending
+    /// needs nothing else, so the dispatcher never reads the webhook signing key.
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<SevenCarrier, SevenSetupError> {
+        let set = |name: &'static str| get(name).filter(|v| !v.trim().is_empty());
+        let api_url =
+            client::api_url(set(ENV_API_URL), DEFAULT_API_URL).map_err(SevenSetupError::BadUrl)?;
+        let api_key = set(ENV_API_KEY).ok_or(SevenSetupError::Missing(ENV_API_KEY))?;
+        SevenCarrier::build(&api_url, api_key.trim(), Timeouts::default())
+    }
+
     pub fn with_timeouts(
         config: &SevenConfig,
         timeouts: Timeouts,
     ) -> Result<SevenCarrier, SevenSetupError> {
+        SevenCarrier::build(&config.api_url, config.api_key.expose(), timeouts)
+    }
+
+    fn build(
+        api_url: &str,
+        api_key: &str,
+        timeouts: Timeouts,
+    ) -> Result<SevenCarrier, SevenSetupError> {
         let http = client::build(timeouts).map_err(|e| SevenSetupError::Client(e.to_string()))?;
-        let mut api_key = http::HeaderValue::from_str(config.api_key.expose())
+        let mut api_key = http::HeaderValue::from_str(api_key)
             .map_err(|_| SevenSetupError::BadKey(ENV_API_KEY))?;
         api_key.set_sensitive(true);
         Ok(SevenCarrier {
             http,
-            endpoint: format!("{}/api/sms", config.api_url),
+            endpoint: format!("{api_url}/api/sms"),
             api_key,
         })
     }

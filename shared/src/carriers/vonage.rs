@@ -147,16 +147,49 @@ impl VonageCarrier {
         VonageCarrier::with_timeouts(config, Timeouts::default())
     }
 
+    /// From `VONAGE_API_URL` (default [`DEFAULT_API_URL`]), `VONAGE_API_KEY` and
+    /// `VONAGE_API_SECRET` alone: sending needs nothing else, so the dispatcher never reads the
+    /// webhook signature secret.
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<VonageCarrier, VonageSetupError> {
+        let set = |name: &'static str| get(name).filter(|v| !v.trim().is_empty());
+        let api_url =
+            client::api_url(set(ENV_API_URL), DEFAULT_API_URL).map_err(VonageSetupError::BadUrl)?;
+        let api_key = set(ENV_API_KEY).ok_or(VonageSetupError::Missing(ENV_API_KEY))?;
+        let api_secret = set(ENV_API_SECRET).ok_or(VonageSetupError::Missing(ENV_API_SECRET))?;
+        VonageCarrier::build(
+            &api_url,
+            api_key.trim(),
+            Secret::new(api_secret.trim()),
+            Timeouts::default(),
+        )
+    }
+
     pub fn with_timeouts(
         config: &VonageConfig,
+        timeouts: Timeouts,
+    ) -> Result<VonageCarrier, VonageSetupError> {
+        VonageCarrier::build(
+            &config.api_url,
+            &config.api_key,
+            config.api_secret.clone(),
+            timeouts,
+        )
+    }
+
+    fn build(
+        api_url: &str,
+        api_key: &str,
+        api_secret: Secret,
         timeouts: Timeouts,
     ) -> Result<VonageCarrier, VonageSetupError> {
         let http = client::build(timeouts).map_err(|e| VonageSetupError::Client(e.to_string()))?;
         Ok(VonageCarrier {
             http,
-            endpoint: format!("{}/sms/json", config.api_url),
-            api_key: config.api_key.clone(),
-            api_secret: config.api_secret.clone(),
+            endpoint: format!("{api_url}/sms/json"),
+            api_key: api_key.to_owned(),
+            api_secret,
         })
     }
 }

@@ -734,6 +734,34 @@ pub async fn a_practices_daily_count_takes_a_batch_whole_or_not_at_all(store: &d
     );
 }
 
+pub async fn a_practices_requests_are_counted_per_minute_up_to_the_limit(store: &dyn Store) {
+    let a = OrgId::new(t0() + Duration::seconds(2));
+    let b = OrgId::new(t0() + Duration::seconds(3));
+    // Ten concurrent requests against a limit of 7: exactly 7 counted, whatever the order.
+    let at = t0() + Duration::seconds(5);
+    let answers =
+        futures_util::future::join_all((0..10).map(|_| store.count_request(a, at, 7))).await;
+    let counted = answers
+        .into_iter()
+        .map(|r| r.expect("count"))
+        .filter(|ok| *ok)
+        .count();
+    assert_eq!(counted, 7);
+    // Later in the same minute: still full. Another practice: its own count.
+    assert!(
+        !store
+            .count_request(a, at + Duration::seconds(50), 7)
+            .await
+            .expect("count")
+    );
+    assert!(store.count_request(b, at, 7).await.expect("count"));
+    // The next minute starts afresh; a raised limit lets the difference through at once.
+    let next = at + Duration::seconds(60);
+    assert!(store.count_request(a, next, 1).await.expect("count"));
+    assert!(!store.count_request(a, next, 1).await.expect("count"));
+    assert!(store.count_request(a, next, 2).await.expect("count"));
+}
+
 pub async fn purge_deletes_what_is_past_retention(store: &dyn Store) {
     let o = org("Praxis Purge");
     let old = message(o.id, t0() - Duration::days(61), "5678");
@@ -1733,6 +1761,7 @@ macro_rules! conformance_suite {
             stranded_are_old_open_messages_that_nobody_holds,
             an_early_report_is_kept_once_for_its_carrier_reference,
             a_practices_daily_count_takes_a_batch_whole_or_not_at_all,
+            a_practices_requests_are_counted_per_minute_up_to_the_limit,
             purge_deletes_what_is_past_retention,
             a_practice_is_found_by_its_reply_number_which_no_other_may_have,
             a_reply_is_stored_once_per_carrier_message,

@@ -212,6 +212,77 @@ impl SqsQueue {
     }
 }
 
+/// Moving dead-lettered jobs back (`praxis-sms aws redrive`).
+impl SqsQueue {
+    /// This queue's dead-letter queue, from its redrive policy; `None` if it has none.
+    pub async fn dead_letter_queue(&self) -> PortResult<Option<SqsQueue>> {
+        let out = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy)
+            .send()
+            .await
+            .map_err(|e| sdk_unavailable("SQS", e))?;
+        let Some(policy) = out
+            .attributes
+            .as_ref()
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy))
+        else {
+            return Ok(None);
+        };
+        let policy: serde_json::Value = serde_json::from_str(policy)
+            .map_err(|e| PortError::Corrupt(format!("the queue's redrive policy: {e}")))?;
+        // arn:aws:sqs:<region>:<account>:<name>
+        let arn = policy["deadLetterTargetArn"].as_str().unwrap_or_default();
+        let mut parts = arn.rsplitn(2, ':');
+        let (Some(name), Some(rest)) = (parts.next(), parts.next()) else {
+            return Err(PortError::Corrupt(format!(
+                "the queue's dead-letter target is not an ARN: {arn:?}"
+            )));
+        };
+        let account = rest.rsplit(':').next().unwrap_or_default();
+        let url = self
+            .client
+            .get_queue_url()
+            .queue_name(name)
+            .queue_owner_aws_account_id(account)
+            .send()
+            .await
+            .map_err(|e| sdk_unavailable("SQS", e))?
+            .queue_url
+            .ok_or_else(|| PortError::Corrupt(format!("no URL for the queue {name}")))?;
+        Ok(Some(SqsQueue::new(self.client.clone(), url)))
+    }
+
+    /// Moves every job of `dead` back to this queue, as they are: each batch is sent here,
+    /// then deleted there, so a move cut short in between leaves a job in both at worst (a
+    /// duplicate job is harmless: the dispatcher's claim lets one delivery through). Stops when
+    /// `dead` has nothing left to hand out. Returns how many jobs were moved.
+    pub async fn redrive_from(&self, dead: &SqsQueue) -> PortResult<usize> {
+        // Longer than a batch's move takes, so a job is never handed out twice meanwhile.
+        const HOLD: Duration = Duration::from_secs(60);
+        let mut moved = 0;
+        loop {
+            let jobs = dead
+                .receive(BATCH_SIZE as i32, Duration::from_secs(2), HOLD)
+                .await?;
+            if jobs.is_empty() {
+                return Ok(moved);
+            }
+            let bodies: Vec<String> = jobs.iter().map(|j| j.body.clone()).collect();
+            self.send_bodies(&bodies, None).await?;
+            let receipts: Vec<String> = jobs.iter().map(|j| j.receipt_handle.clone()).collect();
+            dead.delete(&receipts).await?;
+            moved += jobs.len();
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.queue_url
+    }
+}
+
 /// The body of one dispatch job (kept identical to `praxis_dispatch::job_body`).
 fn job_body(id: MessageId) -> String {
     serde_json::json!({ "id": id.to_string() }).to_string()

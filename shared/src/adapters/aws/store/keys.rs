@@ -116,6 +116,13 @@ pub fn daily_count_pk(org: OrgId, day: chrono::NaiveDate) -> String {
 
 pub const SK_DAILY_COUNT: &str = "DAILY";
 
+/// A practice's API requests in one minute (Unix minute), for the per-practice rate limit.
+pub fn request_count_pk(org: OrgId, minute: i64) -> String {
+    format!("RATE#{org}#{minute}")
+}
+
+pub const SK_REQUEST_COUNT: &str = "RATE";
+
 /// A delivery report kept for a carrier reference not recorded yet; its sort key is the
 /// reported status, so a resent report is one failed conditional put.
 pub fn early_report_pk(carrier: &str, carrier_ref: &str) -> String {

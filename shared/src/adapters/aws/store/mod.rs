@@ -1293,6 +1293,31 @@ impl Store for DynamoStore {
         Ok(self.update(key, spec, ReturnValue::None).await?.is_some())
     }
 
+    async fn count_request(&self, org: OrgId, at: DateTime<Utc>, limit: u32) -> PortResult<bool> {
+        if limit == 0 {
+            return Ok(false);
+        }
+        let minute = at.timestamp().div_euclid(60);
+        let mut e = Expr::default();
+        let n = e.name("n");
+        let spec = UpdateSpec {
+            update: format!(
+                "ADD {n} {} SET {} = {}",
+                e.value(item::n(1u32)),
+                e.name(keys::EXPIRES_AT),
+                // TTL deletes it some time after its minute; nothing reads it then.
+                e.value(item::n((minute + 2) * 60))
+            ),
+            condition: format!(
+                "attribute_not_exists({n}) OR {n} < {}",
+                e.value(item::n(limit))
+            ),
+            expr: e,
+        };
+        let key = item::key(keys::request_count_pk(org, minute), keys::SK_REQUEST_COUNT);
+        Ok(self.update(key, spec, ReturnValue::None).await?.is_some())
+    }
+
     async fn park_report(&self, r: &EarlyReport) -> PortResult<()> {
         // A failed condition is the same report parked before: nothing to add.
         self.put_new(item::early_report_item(r)).await?;

@@ -36,6 +36,16 @@ use schema::{FORWARDING_COLUMNS, FORWARDING_INDEX, SCHEMA};
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// Requests per practice in the current minute (`count_request`): one process serves the
+    /// local stack, so the counts live in its memory and never touch the file.
+    requests: Arc<Mutex<RequestCounts>>,
+}
+
+/// The minute being counted and each practice's requests in it.
+#[derive(Default)]
+struct RequestCounts {
+    minute: i64,
+    by_org: std::collections::HashMap<OrgId, u32>,
 }
 
 impl SqliteStore {
@@ -75,6 +85,7 @@ impl SqliteStore {
         conn.execute_batch(FORWARDING_INDEX).map_err(db)?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            requests: Arc::default(),
         })
     }
 
@@ -866,6 +877,27 @@ impl Store for SqliteStore {
             Ok(changed == 1)
         })
         .await
+    }
+
+    async fn count_request(&self, org: OrgId, at: DateTime<Utc>, limit: u32) -> PortResult<bool> {
+        let minute = at.timestamp().div_euclid(60);
+        let mut counts = self
+            .requests
+            .lock()
+            .map_err(|_| PortError::Unavailable("request counts lock poisoned".into()))?;
+        if counts.minute != minute {
+            // A new minute: the old counts are of no use any more.
+            *counts = RequestCounts {
+                minute,
+                by_org: Default::default(),
+            };
+        }
+        let n = counts.by_org.entry(org).or_default();
+        if *n >= limit {
+            return Ok(false);
+        }
+        *n += 1;
+        Ok(true)
     }
 
     async fn park_report(&self, r: &EarlyReport) -> PortResult<()> {
