@@ -286,19 +286,19 @@ pub trait Store: Send + Sync {
     /// Messages that are accepted but not yet handed to a carrier (embedded recovery at start).
     async fn unfinished(&self) -> PortResult<Vec<MessageId>>;
     /// Messages accepted before `created_before` that are still `pending` or `queued`, with no
-    /// live lease (or sweeper's hold) at `now`: their job was lost (the API failed between storing and
+    /// live lease nor sweeper's hold at `now`: their job was lost (the API failed between storing and
     /// enqueueing, or the job went to the dead-letter queue). Oldest first.
     async fn stranded(
         &self,
         created_before: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> PortResult<Vec<MessageId>>;
-    /// Takes a stranded message for the sweeper until `until`: a conditional write that holds
-    /// only while it is `pending` or `queued` and nobody holds a live lease on it, so of two
-    /// sweeps one enqueues it, and later sweeps leave it alone until the hold ends (a backlog
-    /// in the queue is not mistaken for lost jobs again and again). A dispatcher still claims
-    /// a held `pending` message; a held `queued` one only once the hold ends. Returns the
-    /// status it was held in.
+    /// Marks a stranded message as enqueued again by the sweeper until `until`: a conditional
+    /// write that holds only while it is `pending` or `queued`, nobody holds a live lease on it
+    /// and no sweep holds it, so of two sweeps one enqueues it, and later sweeps leave it alone
+    /// until the hold ends (a backlog in the queue is not mistaken for lost jobs again and
+    /// again). The hold is apart from the dispatcher's lease: a dispatcher claims a held
+    /// message at once. Returns the status it was held in.
     async fn hold_for_requeue(
         &self,
         id: MessageId,

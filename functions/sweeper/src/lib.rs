@@ -15,9 +15,9 @@ use praxis_shared::services::Services;
 /// slow is harmless to duplicate (the dispatcher's claim lets one through).
 pub const STRANDED_AFTER: Duration = Duration::minutes(5);
 
-/// How long a message the sweeper enqueued again is left alone by later sweeps. A `queued`
-/// one's job is delayed by a little more than this (its claim can be taken over only then); a
-/// `pending` one's goes at once. Within SQS's longest delay (15 minutes).
+/// How long a message the sweeper enqueued again is left alone by later sweeps, so a backlog
+/// in the queue is not taken for lost jobs again and again. The hold is the sweeper's own mark:
+/// a dispatcher claims a held message at once.
 pub const REQUEUE_HOLD: Duration = Duration::minutes(10);
 
 /// What one sweep did.
@@ -96,27 +96,19 @@ pub async fn sweep(svc: &Services, now: DateTime<Utc>) -> Result<Swept, SweepErr
 async fn requeue_stranded(svc: &Services, now: DateTime<Utc>) -> Result<usize, PortError> {
     let ids = svc.store.stranded(now - STRANDED_AFTER, now).await?;
     let until = now + REQUEUE_HOLD;
-    // The queued job arrives once the hold has surely ended, so its claim succeeds.
-    let delay = (REQUEUE_HOLD + Duration::seconds(30))
-        .to_std()
-        .unwrap_or(std::time::Duration::from_secs(630));
-    let mut now_ids = Vec::new();
-    let mut later = 0;
+    let mut held = Vec::new();
     for id in ids {
         // The hold is a conditional write: of two sweeps at once, one enqueues.
-        match svc.store.hold_for_requeue(id, now, until).await? {
-            Some(Status::Pending) => now_ids.push(id),
-            Some(_) => {
-                svc.queue.enqueue_later(id, delay).await?;
-                later += 1;
-            }
-            None => {}
+        if let Some(Status::Pending | Status::Queued) =
+            svc.store.hold_for_requeue(id, now, until).await?
+        {
+            held.push(id);
         }
     }
-    if !now_ids.is_empty() {
-        svc.queue.enqueue(&now_ids).await?;
+    if !held.is_empty() {
+        svc.queue.enqueue(&held).await?;
     }
-    let n = now_ids.len() + later;
+    let n = held.len();
     if n > 0 {
         tracing::warn!(count = n, "stranded messages enqueued again");
     }

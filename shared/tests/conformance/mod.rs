@@ -640,30 +640,36 @@ pub async fn stranded_are_old_open_messages_that_nobody_holds(store: &dyn Store)
         .expect("stranded");
     got.sort();
     assert_eq!(got, vec![released.id]);
-    // A held pending message is still the dispatcher's to claim; a held queued one only once
-    // the hold ends.
-    assert!(
-        store
-            .claim_for_dispatch(pending.id, now, now + Duration::seconds(60))
-            .await
-            .expect("claim")
-            .is_some()
-    );
-    assert!(
-        store
-            .claim_for_dispatch(lapsed.id, now, now + Duration::seconds(60))
-            .await
-            .expect("claim")
-            .is_none()
-    );
+    // The hold is the sweeper's mark, not a claim: the dispatcher takes a held message at once,
+    // pending or queued (a queued one whose dispatcher died must not wait for the hold).
+    for id in [pending.id, lapsed.id] {
+        assert!(
+            store
+                .claim_for_dispatch(id, now, now + Duration::seconds(60))
+                .await
+                .expect("claim")
+                .is_some()
+        );
+    }
+    // Claimed, it is not stranded while the lease lives (the first claim's has lapsed by now).
+    // A dead dispatcher's claim lapses, and once the hold ends the next sweep takes it again.
+    let mut got = store
+        .stranded(now - Duration::minutes(5), now + Duration::seconds(30))
+        .await
+        .expect("stranded");
+    got.sort();
+    let mut want = vec![held.id, released.id];
+    want.sort();
+    assert_eq!(got, want);
     let after = until + Duration::seconds(1);
-    assert!(
-        store
-            .claim_for_dispatch(lapsed.id, after, after + Duration::seconds(60))
-            .await
-            .expect("claim")
-            .is_some()
-    );
+    let mut got = store
+        .stranded(now - Duration::minutes(5), after)
+        .await
+        .expect("stranded");
+    got.sort();
+    let mut want = vec![pending.id, held.id, lapsed.id, released.id];
+    want.sort();
+    assert_eq!(got, want);
 }
 
 pub async fn an_early_report_is_kept_once_for_its_carrier_reference(store: &dyn Store) {

@@ -1499,9 +1499,12 @@ impl Store for DynamoStore {
                 .collect();
             for found in self.batch_get(wanted, "message").await? {
                 let m = item::message_from(&found)?;
-                let lease = Read::new(&found, "message").opt_time("lease_until")?;
+                let read = Read::new(&found, "message");
+                let lease = read.opt_time("lease_until")?;
+                let hold = read.opt_time("hold_until")?;
                 let free = matches!(m.status, Status::Pending | Status::Queued)
-                    && lease.is_none_or(|l| l < now);
+                    && lease.is_none_or(|l| l < now)
+                    && hold.is_none_or(|h| h < now);
                 if free && m.created_at < created_before {
                     stranded.push(m.id);
                 }
@@ -1518,14 +1521,19 @@ impl Store for DynamoStore {
         until: DateTime<Utc>,
     ) -> PortResult<Option<Status>> {
         let mut e = Expr::default();
-        let (status, lease) = (e.name("status"), e.name("lease_until"));
+        let (status, lease, hold) = (
+            e.name("status"),
+            e.name("lease_until"),
+            e.name("hold_until"),
+        );
+        let now = e.value(s(stamp(now)));
         let spec = UpdateSpec {
-            update: format!("SET {lease} = {}", e.value(s(stamp(until)))),
+            update: format!("SET {hold} = {}", e.value(s(stamp(until)))),
             condition: format!(
-                "{status} IN ({}, {}) AND (attribute_not_exists({lease}) OR {lease} < {})",
+                "{status} IN ({}, {}) AND (attribute_not_exists({lease}) OR {lease} < {now}) \
+                 AND (attribute_not_exists({hold}) OR {hold} < {now})",
                 e.value(s(Status::Pending.as_str())),
                 e.value(s(Status::Queued.as_str())),
-                e.value(s(stamp(now)))
             ),
             expr: e,
         };

@@ -31,7 +31,7 @@ use row::{
     PART_COLUMNS, PartRow, REPLY_COLUMNS, ReplyRow, corrupt, from_ms, key_row, ms, number,
     parse_key, rfc3339,
 };
-use schema::{FORWARDING_COLUMNS, FORWARDING_INDEX, SCHEMA};
+use schema::{FORWARDING_COLUMNS, FORWARDING_INDEX, HOLD_COLUMN, SCHEMA};
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -83,6 +83,17 @@ impl SqliteStore {
                 .map_err(db)?;
         }
         conn.execute_batch(FORWARDING_INDEX).map_err(db)?;
+        let has_hold: bool = conn
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('messages') WHERE name = 'hold_until'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(db)?
+            > 0;
+        if !has_hold {
+            conn.execute_batch(HOLD_COLUMN).map_err(db)?;
+        }
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             requests: Arc::default(),
@@ -1207,12 +1218,12 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> PortResult<Vec<MessageId>> {
         self.run(move |c| {
-            // A released claim is lease 0, a fresh `pending` has none.
+            // A released claim is lease 0, a fresh `pending` has none; nor has it a hold.
             let mut stmt = c
                 .prepare_cached(
                     "SELECT id FROM messages WHERE created_at < ?1 \
                      AND status IN ('pending', 'queued') \
-                     AND (lease_until IS NULL OR lease_until < ?2) ORDER BY id",
+                     AND lease_until < ?2 AND hold_until < ?2 ORDER BY id",
                 )
                 .map_err(db)?;
             let ids = stmt
@@ -1239,9 +1250,9 @@ impl Store for SqliteStore {
         self.run(move |c| {
             let status: Option<String> = c
                 .prepare_cached(
-                    "UPDATE messages SET lease_until = ?3 WHERE id = ?1 \
+                    "UPDATE messages SET hold_until = ?3 WHERE id = ?1 \
                      AND status IN ('pending', 'queued') \
-                     AND (lease_until IS NULL OR lease_until < ?2) RETURNING status",
+                     AND lease_until < ?2 AND hold_until < ?2 RETURNING status",
                 )
                 .map_err(db)?
                 .query_row(params![id, ms(now), ms(until)], |r| r.get(0))

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS messages (
     carrier TEXT,
     carrier_ref TEXT,
     lease_until INTEGER NOT NULL DEFAULT 0,
+    hold_until INTEGER NOT NULL DEFAULT 0,
     history TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_by_org ON messages (org_id, id);
@@ -146,6 +147,11 @@ ALTER TABLE replies ADD COLUMN forwarded_at INTEGER;
 ALTER TABLE replies ADD COLUMN forward_lease_until INTEGER NOT NULL DEFAULT 0;
 UPDATE replies SET forwarded_at = received_at;
 ";
+
+/// What a database made before the sweeper existed lacks: its hold on a message it enqueued
+/// again (none held yet).
+pub(super) const HOLD_COLUMN: &str =
+    "ALTER TABLE messages ADD COLUMN hold_until INTEGER NOT NULL DEFAULT 0;";
 
 /// Replies still to be e-mailed, for the sweep; created after the columns exist.
 pub(super) const FORWARDING_INDEX: &str = "
