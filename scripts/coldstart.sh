@@ -33,7 +33,7 @@ case "$(uname -m)" in
   aarch64 | arm64) arch=--arm64 ;;
   *) arch=--x86-64 ;;
 esac
-functions=(praxis-api praxis-dispatch praxis-dlr praxis-inbound praxis-invoice praxis-portal)
+functions=(praxis-api praxis-dispatch praxis-dlr praxis-inbound praxis-invoice praxis-portal praxis-sweeper)
 
 if $build; then
   packages=()

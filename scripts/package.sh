@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 glibc_limit=2.34
-functions=(praxis-api praxis-dispatch praxis-dlr praxis-inbound praxis-invoice praxis-portal)
+functions=(praxis-api praxis-dispatch praxis-dlr praxis-inbound praxis-invoice praxis-portal praxis-sweeper)
 
 # The template's Architecture parameter decides what is deployed unless overridden.
 arch=$(sed -n '/^  Architecture:/,/^  [A-Za-z]/s/^    Default: *//p' template.yaml)

@@ -12,7 +12,10 @@ the Rust constants with regular expressions and compares them with the template:
 - the dispatch queue's visibility timeout and its redrive policy's maxReceiveCount, and that the
   dispatch function's timeout is at most a sixth of the visibility timeout;
 - the functions: the template deploys exactly the Lambda binaries of the crates under
-  functions/, and scripts/package.sh and scripts/coldstart.sh build exactly those.
+  functions/, and scripts/package.sh and scripts/coldstart.sh build exactly those; the
+  dispatch function's timeout is the dispatcher's FUNCTION_TIMEOUT_SECONDS;
+- the operator is told: every function logs to a log group of the template and has alarms on
+  its errors and throttles, every alarm has an action, the sweeper has a schedule.
 
 Run it with a Python that has cfn-lint (for its CloudFormation-aware YAML loader) or PyYAML;
 scripts/test.sh uses the cfn-lint venv it installs, from the repository's root:
@@ -186,6 +189,12 @@ def main():
         errors.append(f"DispatchFunction Timeout {timeout} s: 6x it exceeds the visibility "
                       f"timeout {visibility} s")
 
+    dispatch_rs_path = FUNCTIONS / "dispatch/src/lib.rs"
+    dispatch_rs = dispatch_rs_path.read_text(encoding="utf-8")
+    expect("DispatchFunction Timeout", timeout,
+           rust_int_const(dispatch_rs, "FUNCTION_TIMEOUT_SECONDS", dispatch_rs_path),
+           "functions/dispatch/src/lib.rs")
+
     # --- the functions
     crate_binaries = set()
     for manifest in sorted(FUNCTIONS.glob("*/Cargo.toml")):
@@ -203,6 +212,34 @@ def main():
         expect(f"functions built by {script.relative_to(ROOT)}", sorted(template_binaries, key=str),
                sorted(listed), script.name)
 
+    # --- the operator is told
+    functions = {name: r for name, r in resources.items()
+                 if r.get("Type") == "AWS::Serverless::Function"}
+    log_groups = {name for name, r in resources.items() if r.get("Type") == "AWS::Logs::LogGroup"}
+    alarms = {name: r.get("Properties", {}) for name, r in resources.items()
+              if r.get("Type") == "AWS::CloudWatch::Alarm"}
+    for name, fn in functions.items():
+        group = fn.get("Properties", {}).get("LoggingConfig", {}).get("LogGroup", {})
+        if not (isinstance(group, dict) and group.get("Ref") in log_groups):
+            errors.append(f"{name} logs to no log group of the template (LoggingConfig.LogGroup)")
+        for metric in ("Errors", "Throttles"):
+            watched = any(
+                a.get("Namespace") == "AWS/Lambda" and a.get("MetricName") == metric
+                and {"Name": "FunctionName", "Value": {"Ref": name}} in a.get("Dimensions", [])
+                for a in alarms.values())
+            if not watched:
+                errors.append(f"{name} has no alarm on its {metric}")
+    for name, alarm in alarms.items():
+        if not alarm.get("AlarmActions"):
+            errors.append(f"alarm {name} has no AlarmActions: nobody would be told")
+    sweeper = next((r for r in functions.values()
+                    if r.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
+                    == "praxis-sweeper"), None)
+    schedules = [e for e in (sweeper or {}).get("Properties", {}).get("Events", {}).values()
+                 if e.get("Type") in ("Schedule", "ScheduleV2")]
+    if not schedules:
+        errors.append("the sweeper (praxis-sweeper) has no schedule")
+
     if errors:
         print("template.yaml does not match the code:", file=sys.stderr)
         for e in errors:
@@ -211,7 +248,9 @@ def main():
     print(f"template.yaml matches store/keys.rs and provision.rs: keys {pk}/{sk}, "
           f"GSIs {', '.join(sorted(code_indexes))}, TTL {ttl}, "
           f"visibility {visibility} s, maxReceiveCount {max_receive}; "
-          f"functions {', '.join(sorted(crate_binaries))}")
+          f"functions {', '.join(sorted(crate_binaries))}, each with a log group and "
+          f"alarms on errors and throttles; {len(alarms)} alarms, each with an action; "
+          f"the sweeper on a schedule")
     return 0
 
 

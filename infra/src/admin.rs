@@ -51,6 +51,10 @@ pub struct OrgUpdate {
     /// Gives the reply number up: messages go out with the sender again.
     #[arg(long)]
     no_reply_number: bool,
+    /// Most SMS the API accepts from the practice in one of its local days (over it: 429
+    /// daily_limit_reached).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    daily_cap: Option<u32>,
     /// Billing address for the invoices from now on: street, then postcode and city,
     /// separated by commas (e.g. "Hauptstraße 1, 12345 Musterstadt").
     #[arg(long)]
@@ -78,6 +82,7 @@ impl OrgUpdate {
             default_sender: optional(&self.sender, SenderId::parse, "--sender")?,
             region,
             reply_number,
+            daily_cap: self.daily_cap,
             address: optional(&self.address, PostalAddress::parse, "--address")?,
         })
     }
@@ -134,6 +139,10 @@ pub struct OrgCreate {
     /// First day of service (YYYY-MM-DD), for practices moved over from elsewhere; default today.
     #[arg(long)]
     activated: Option<String>,
+    /// Most SMS the API accepts from the practice in one of its local days (over it: 429
+    /// daily_limit_reached); default PRAXIS_SMS_DAILY_CAP, else 10000.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    daily_cap: Option<u32>,
     /// Billing address for invoices: street, then postcode and city, separated by commas
     /// ("Hauptstraße 1, 12345 Musterstadt").
     #[arg(long)]
@@ -181,6 +190,7 @@ pub struct NewOrg {
     pub region: Region,
     pub reply_number: Option<PhoneNumber>,
     pub activated_on: NaiveDate,
+    pub daily_cap: Option<u32>,
     pub address: Option<PostalAddress>,
 }
 
@@ -203,6 +213,7 @@ impl NewOrg {
                     .context("--activated must be a date like 2026-11-01")?,
                 None => Utc::now().date_naive(),
             },
+            daily_cap: a.daily_cap,
             address: a
                 .address
                 .as_deref()
@@ -230,6 +241,7 @@ pub async fn create_org(
         activated_on: new.activated_on,
         address: new.address,
         created_at: now,
+        daily_cap: new.daily_cap,
     };
     store
         .create_org(&org)
@@ -244,6 +256,7 @@ pub async fn create_org(
         "region": org.region.as_str(),
         "reply_number": org.reply_number.as_ref().map(|n| n.as_str()),
         "activated_on": org.activated_on.to_string(),
+        "daily_cap": org.daily_cap,
         "address": org.address.as_ref().map(PostalAddress::one_line),
         "api_key": key.expose(),
         "api_key_id": record.id.to_string(),
@@ -294,7 +307,7 @@ pub async fn org(cmd: OrgCommand) -> anyhow::Result<()> {
             if changes.is_empty() {
                 bail!(
                     "nothing to change: give --name, --email, --reply-email, --sender, --region, \
-                     --reply-number or --no-reply-number"
+                     --reply-number, --no-reply-number or --daily-cap"
                 );
             }
             let updated = match store.update_org(org.id, &changes).await {

@@ -5,8 +5,8 @@
 use anyhow::{Context, anyhow};
 use clap::{Args, Subcommand};
 use praxis_shared::adapters::aws::{
-    create_bucket, create_invoice_queues, create_queues, create_table, s3_client, sdk_config,
-    verify_sender,
+    SqsQueue, create_bucket, create_invoice_queues, create_queues, create_table, s3_client,
+    sdk_config, verify_sender,
 };
 use praxis_shared::ports::PortError;
 use praxis_shared::wiring::{
@@ -41,6 +41,19 @@ pub enum AwsCommand {
     /// Creates the table, the dispatch queue with its DLQ and the blob bucket, registers the
     /// SES sender, and prints their names and URLs as JSON. Existing resources are kept.
     Bootstrap(BootstrapArgs),
+    /// Moves the jobs of the dispatch queue's dead-letter queue (or, with --invoices, the
+    /// invoice queue's) back to their queue, once the cause is fixed, and prints how many. The
+    /// sweeper already sends the messages of dead jobs again; this empties the dead-letter
+    /// queue (its alarm then clears). Takes the queue from PRAXIS_SMS_QUEUE_URL
+    /// (PRAXIS_SMS_INVOICE_QUEUE_URL).
+    Redrive(RedriveArgs),
+}
+
+#[derive(Args)]
+pub struct RedriveArgs {
+    /// The invoice queue's dead jobs instead of the dispatch queue's.
+    #[arg(long)]
+    invoices: bool,
 }
 
 #[derive(Args)]
@@ -64,7 +77,39 @@ pub async fn run(cmd: AwsCommand) -> anyhow::Result<()> {
             println!("{out}");
             Ok(())
         }
+        AwsCommand::Redrive(args) => {
+            let out = redrive(&args).await?;
+            println!("{out}");
+            Ok(())
+        }
     }
+}
+
+async fn redrive(args: &RedriveArgs) -> anyhow::Result<serde_json::Value> {
+    let variable = if args.invoices {
+        ENV_INVOICE_QUEUE_URL
+    } else {
+        ENV_QUEUE_URL
+    };
+    let url = env(variable).ok_or_else(|| {
+        anyhow!("{variable} is not set: the URL of the queue whose dead jobs go back")
+    })?;
+    let config = sdk_config().await;
+    let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&config), url);
+    let dead = queue
+        .dead_letter_queue()
+        .await
+        .with_context(|| format!("reading the redrive policy of {}", queue.url()))?
+        .ok_or_else(|| anyhow!("{} has no dead-letter queue", queue.url()))?;
+    let moved = queue
+        .redrive_from(&dead)
+        .await
+        .with_context(|| format!("moving the jobs of {} back", dead.url()))?;
+    Ok(json!({
+        "queue": queue.url(),
+        "dead_letter_queue": dead.url(),
+        "moved": moved,
+    }))
 }
 
 async fn bootstrap(args: &BootstrapArgs) -> anyhow::Result<serde_json::Value> {

@@ -19,8 +19,29 @@ pub struct LocalSecrets {
     pub blob_key: String,
 }
 
+/// Options that create a file readable and writable by its owner only (mode 0600 on Unix),
+/// from the moment it exists: it holds secrets or patients' numbers and texts.
+pub fn owner_only() -> std::fs::OpenOptions {
+    let mut o = std::fs::OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o
+}
+
 pub fn prepare_dir(dir: &Path) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(dir)
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        // A new data directory is the owner's alone; an existing one is left as it is.
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
         .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
     let probe = dir.join(".write-test");
     std::fs::write(&probe, b"ok")
@@ -88,12 +109,13 @@ pub fn load_secrets(dir: &Path) -> anyhow::Result<LocalSecrets> {
         sim_token: random_hex(24)?,
         blob_key: random_hex(32)?,
     };
-    std::fs::write(&path, serde_json::to_vec_pretty(&s)?)
+    // Owner-only from the first byte: made with mode 0600, not changed after writing.
+    use std::io::Write;
+    owner_only()
+        .create_new(true)
+        .write(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(&serde_json::to_vec_pretty(&s)?))
         .with_context(|| format!("cannot write {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
-    }
     Ok(s)
 }

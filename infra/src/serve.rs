@@ -54,9 +54,10 @@ pub struct ServeArgs {
     /// default: the URL serve listens on.
     #[arg(long, env = "PRAXIS_SMS_PUBLIC_URL")]
     public_url: Option<String>,
-    /// Seconds between housekeeping sweeps: replies not yet e-mailed to their practice are
-    /// forwarded (and long SMS whose parts stopped coming assembled), overdue messages expire,
-    /// data past retention is deleted. What a deployed stack's scheduled sweeper does.
+    /// Seconds between housekeeping sweeps: messages whose job was lost are enqueued again,
+    /// overdue messages expire, replies not yet e-mailed to their practice are forwarded (and
+    /// long SMS whose parts stopped coming assembled), data past retention is deleted. What a
+    /// deployed stack's sweeper function does on its schedule.
     #[arg(long, env = "PRAXIS_SMS_SWEEP_EVERY", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     sweep_every: u64,
     #[command(flatten)]
@@ -232,6 +233,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
                 region: Region::DE,
                 reply_number: None,
                 activated_on: Utc::now().date_naive(),
+                daily_cap: None,
                 address: PostalAddress::parse("Musterweg 1, 10115 Berlin").ok(),
             },
         )
@@ -354,29 +356,17 @@ async fn resume(svc: Services) {
     }
 }
 
-/// What EventBridge schedules and DynamoDB's TTL do on AWS: forward replies not yet e-mailed,
-/// expire overdue messages and purge personal data past retention.
+/// What the sweeper function (on its EventBridge schedule) and DynamoDB's TTL do on AWS:
+/// enqueue stranded messages again, store the 72-hour expiry, forward replies not yet e-mailed,
+/// and purge personal data past retention.
 async fn housekeeping(svc: Services, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let now = svc.clock.now();
-        match praxis_inbound::forward_pending(&svc, now).await {
-            Ok(s) if s.forwarded + s.failed + s.assembled > 0 => tracing::info!(
-                forwarded = s.forwarded,
-                failed = s.failed,
-                assembled = s.assembled,
-                "replies forwarded"
-            ),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "forwarding sweep failed"),
-        }
-        match svc.store.expire_overdue(now).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(count = n, "messages expired after 72 hours"),
-            Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
-        }
+        // Failures are logged by the sweep itself; the next tick tries again.
+        let _ = praxis_sweeper::sweep(&svc, now).await;
         match svc.store.purge_before(retention_cutoff(now)).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(count = n, "messages and replies past retention deleted"),

@@ -18,6 +18,12 @@ use crate::aws::env_with_defaults;
 
 /// How long one receive waits for the first job (SQS long polling).
 const POLL_WAIT: Duration = Duration::from_secs(2);
+/// How far a job this process received stays hidden beyond the longer of the dispatch
+/// function's timeout (a job's handling never runs longer) and the claim's lease: a job whose
+/// poller died comes back as soon as its message may be taken over. The queue's own 540 s are
+/// sized for Lambda's event source mapping (six times the function's timeout); a restarted
+/// `serve` need not wait that long.
+const RECEIVE_HOLD_MARGIN: Duration = Duration::from_secs(30);
 
 /// Every port on the AWS adapters, named by the same environment as the Lambda functions
 /// (what `praxis-sms aws bootstrap` prints under `env`), and the queue for the pollers. Without
@@ -66,8 +72,13 @@ pub async fn wiring() -> anyhow::Result<(Wiring, Arc<SqsQueue>)> {
 /// back after a short pause (Lambda leaves them to the queue's visibility timeout). A job that
 /// keeps failing goes to the dead-letter queue after `maxReceiveCount` receives.
 pub async fn poller(svc: Services, queue: Arc<SqsQueue>) {
+    let hold = svc
+        .settings
+        .dispatch_lease
+        .max(praxis_dispatch::FUNCTION_TIMEOUT)
+        + RECEIVE_HOLD_MARGIN;
     loop {
-        let jobs = match queue.receive(10, POLL_WAIT).await {
+        let jobs = match queue.receive(10, POLL_WAIT, hold).await {
             Ok(jobs) => jobs,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot receive from SQS; retrying");
@@ -80,7 +91,9 @@ pub async fn poller(svc: Services, queue: Arc<SqsQueue>) {
         }
         let mut event = SqsEvent::default();
         event.records = jobs.iter().map(record).collect();
-        let answer = praxis_dispatch::handle_sqs(&svc, event).await;
+        // As Lambda would with the dispatch function's timeout (template.yaml).
+        let deadline = std::time::Instant::now() + praxis_dispatch::FUNCTION_TIMEOUT;
+        let answer = praxis_dispatch::handle_sqs(&svc, event, Some(deadline)).await;
         let failed: HashSet<String> = answer
             .batch_item_failures
             .into_iter()

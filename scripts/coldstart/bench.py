@@ -19,7 +19,7 @@ never because of a timing.
 
     bench.py --template template.yaml --events events --runs 30 \\
         hello-lambda=target/lambda/hello-lambda/bootstrap praxis-api=... praxis-dispatch=... \\
-        praxis-dlr=... praxis-inbound=...
+        praxis-dlr=... praxis-inbound=... praxis-sweeper=...
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ pub mod domain;
 pub mod http;
 pub mod invoice_links;
 pub mod markup;
+pub mod metrics;
 pub mod ports;
 pub mod services;
 pub mod telemetry;

@@ -8,11 +8,11 @@ pub mod accounts;
 pub use accounts::Accounts;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::invoice::{DailyUsage, Invoice, NewInvoice};
-use crate::domain::message::{Message, Transition};
+use crate::domain::message::{EarlyReport, Message, Transition};
 use crate::domain::optout::OptOut;
 use crate::domain::org::{Org, OrgChanges};
 use crate::domain::reply::{Reply, ReplyPart};
@@ -155,6 +155,16 @@ pub trait Store: Send + Sync {
         record: &IdempotencyRecord,
     ) -> PortResult<IdempotencyClaim>;
 
+    /// Adds `n` SMS to `org`'s count for its local `day` unless the count would pass `cap`: one
+    /// conditional write, so a batch fits whole or is refused whole (and then counts nothing).
+    /// True if it was counted.
+    async fn count_daily(&self, org: OrgId, day: NaiveDate, n: u32, cap: u32) -> PortResult<bool>;
+    /// Counts one API request of `org` in the minute (UTC) of `at` unless it made `limit`
+    /// there already: one conditional write, so concurrent requests never pass the limit
+    /// together. True if it was counted. The counts are not data: they may vanish any time
+    /// after their minute.
+    async fn count_request(&self, org: OrgId, at: DateTime<Utc>, limit: u32) -> PortResult<bool>;
+
     /// Stores new messages; a message whose id exists already is left as it is, so a retried
     /// request writes nothing twice. Returns how many were new.
     async fn insert_messages(&self, messages: &[Message]) -> PortResult<usize>;
@@ -184,6 +194,18 @@ pub trait Store: Send + Sync {
         carrier: &str,
         carrier_ref: &str,
     ) -> PortResult<Option<MessageId>>;
+    /// Keeps a delivery report for a carrier reference no message has yet, for
+    /// `EARLY_REPORT_TTL`; the same carrier, reference and status is kept once (a resent
+    /// report adds nothing).
+    async fn park_report(&self, report: &EarlyReport) -> PortResult<()>;
+    /// The reports kept for `carrier`/`carrier_ref` that were received at or after `since`,
+    /// read consistently: a report parked a moment ago is seen.
+    async fn parked_reports(
+        &self,
+        carrier: &str,
+        carrier_ref: &str,
+        since: DateTime<Utc>,
+    ) -> PortResult<Vec<EarlyReport>>;
 
     /// The newest message (by id) of `org` to `to` that was handed to a carrier (it has a
     /// `sent_at`) and was created at or after `since`: what a reply from `to` answers.
@@ -266,6 +288,26 @@ pub trait Store: Send + Sync {
 
     /// Messages that are accepted but not yet handed to a carrier (embedded recovery at start).
     async fn unfinished(&self) -> PortResult<Vec<MessageId>>;
+    /// Messages accepted before `created_before` that are still `pending` or `queued`, with no
+    /// live lease nor sweeper's hold at `now`: their job was lost (the API failed between storing and
+    /// enqueueing, or the job went to the dead-letter queue). Oldest first.
+    async fn stranded(
+        &self,
+        created_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> PortResult<Vec<MessageId>>;
+    /// Marks a stranded message as enqueued again by the sweeper until `until`: a conditional
+    /// write that holds only while it is `pending` or `queued`, nobody holds a live lease on it
+    /// and no sweep holds it, so of two sweeps one enqueues it, and later sweeps leave it alone
+    /// until the hold ends (a backlog in the queue is not mistaken for lost jobs again and
+    /// again). The hold is apart from the dispatcher's lease: a dispatcher claims a held
+    /// message at once. Returns the status it was held in.
+    async fn hold_for_requeue(
+        &self,
+        id: MessageId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> PortResult<Option<Status>>;
     /// Writes `undelivered`/`expired` for messages without a final report 72 h after sending.
     async fn expire_overdue(&self, now: DateTime<Utc>) -> PortResult<usize>;
     /// Deletes personal data older than `cutoff` (what DynamoDB's TTL does on AWS); returns
@@ -304,7 +346,9 @@ pub struct Submitted {
     /// The name of the carrier that took the message (with failover, not always the primary);
     /// its delivery reports arrive under that name.
     pub carrier: String,
-    pub carrier_ref: String,
+    /// The carrier's id of the message; `None` when it answered that it had taken this very
+    /// message already (seven.io's reload lock) without naming it again.
+    pub carrier_ref: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

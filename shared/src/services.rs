@@ -14,12 +14,19 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Messages per `POST /v1/messages` batch.
     pub max_batch: usize,
-    /// How long a dispatcher holds a claimed message before another may take it over.
+    /// How long a dispatcher holds a claimed message before another may take it over: longer
+    /// than the dispatch function may run (90 s), and the dispatcher starts no carrier call
+    /// that could outlast it.
     pub dispatch_lease: Duration,
     /// In-handler attempts at a carrier before the job is handed back to the queue.
     pub submit_attempts: u32,
     /// The pause before the first retry; doubled each time.
     pub retry_backoff: Duration,
+    /// SMS a practice may send per local day unless it has its own cap (`Org::daily_cap`).
+    pub daily_cap: u32,
+    /// API requests a practice may make per minute; over it, 429 `rate_limited`. Keeps one
+    /// practice's runaway client from using up the stage's throttle the others share.
+    pub rate_limit: u32,
 }
 
 impl Default for Settings {
@@ -27,9 +34,14 @@ impl Default for Settings {
         Settings {
             max_body_bytes: 1024 * 1024,
             max_batch: 1000,
-            dispatch_lease: Duration::from_secs(60),
+            dispatch_lease: Duration::from_secs(120),
             submit_attempts: 4,
             retry_backoff: Duration::from_millis(50),
+            // Generous: a busy practice sends a few hundred a day; this stops a runaway loop.
+            daily_cap: 10_000,
+            // 20 a second on average: Dentport sends a day's reminders in a few batches and
+            // polls statuses in pages; a loop gone wrong makes thousands.
+            rate_limit: 1_200,
         }
     }
 }

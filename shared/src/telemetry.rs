@@ -26,6 +26,8 @@ pub fn init_json() {
         .with(fmt)
         .try_init();
     report(invalid);
+    // In Lambda, counts go out as embedded-metric lines on stdout too.
+    crate::metrics::enable();
 }
 
 /// For the command line: readable lines, coloured on a terminal.

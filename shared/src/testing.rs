@@ -73,6 +73,7 @@ pub async fn practice_with_reply_number(
         activated_on: now.date_naive(),
         address: None,
         created_at: now,
+        daily_cap: None,
     };
     svc.store
         .create_org(&org)

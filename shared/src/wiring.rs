@@ -37,6 +37,10 @@ pub const ENV_BUCKET: &str = "PRAXIS_SMS_BUCKET";
 pub const ENV_INVOICE_QUEUE_URL: &str = "PRAXIS_SMS_INVOICE_QUEUE_URL";
 /// The carrier messages are submitted to: `seven` or `vonage` (see [`CarrierKind`]).
 pub const ENV_CARRIER: &str = "PRAXIS_SMS_CARRIER";
+/// Most SMS a practice may send in one of its local days unless its own cap says otherwise.
+pub const ENV_DAILY_CAP: &str = "PRAXIS_SMS_DAILY_CAP";
+/// API requests per practice and minute (`Settings::rate_limit`).
+pub const ENV_RATE_LIMIT: &str = "PRAXIS_SMS_RATE_LIMIT";
 
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
@@ -306,7 +310,27 @@ impl Wiring {
         Ok(self)
     }
 
-    pub fn build(self) -> Services {
+    /// The services, with the limits of the environment (`PRAXIS_SMS_DAILY_CAP`,
+    /// `PRAXIS_SMS_RATE_LIMIT`).
+    pub fn build(mut self) -> Services {
+        let settings = &mut self.services.settings;
+        for (name, limit) in [
+            (ENV_DAILY_CAP, &mut settings.daily_cap),
+            (ENV_RATE_LIMIT, &mut settings.rate_limit),
+        ] {
+            let Some(raw) = (self.get)(name) else {
+                continue;
+            };
+            match raw.trim().parse::<u32>() {
+                Ok(v) if v > 0 => *limit = v,
+                // The generous default stands rather than no limit or a limit of nothing.
+                _ => tracing::error!(
+                    value = %raw,
+                    default = *limit,
+                    "{name} is not a positive whole number; using the default"
+                ),
+            }
+        }
         self.services
     }
 

@@ -121,7 +121,7 @@ async fn sqs_queue_has_redrive_and_visibility_and_a_poison_job_lands_in_the_dlq(
         attrs
             .get(&QueueAttributeName::VisibilityTimeout)
             .map(String::as_str),
-        Some("120")
+        Some("540")
     );
     let redrive: serde_json::Value = serde_json::from_str(
         attrs

@@ -93,7 +93,7 @@ async fn send(carrier: &FailoverCarrier) -> (String, Result<String, SubmitError>
         segments: 1,
     };
     let result = carrier.submit(&sms).await.map(|done| {
-        assert!(!done.carrier_ref.is_empty());
+        assert!(done.carrier_ref.is_some_and(|r| !r.is_empty()));
         done.carrier
     });
     (id.to_string(), result)

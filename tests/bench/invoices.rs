@@ -38,6 +38,7 @@ fn org(i: usize) -> Res<Org> {
         reply_number: None,
         activated_on: NaiveDate::from_ymd_opt(2024, 1, 1).ok_or("date")?,
         address: Some(PostalAddress::parse("Königsallee 1, 40212 Düsseldorf")?),
+        daily_cap: None,
         created_at: now,
     })
 }

@@ -7,6 +7,8 @@ use chrono::Utc;
 use reqwest::Method;
 use serde_json::json;
 
+use praxis_shared::domain::Region;
+
 use crate::helpers::{Stack, id_of, mobile, on_aws, send};
 
 const SIXTY_DAYS: i64 = 60 * 24 * 60 * 60;
@@ -88,4 +90,64 @@ async fn a_messages_items_carry_a_ttl_sixty_days_ahead() {
         "expected the message, carrier-reference and idempotency items, found {checked:?} among {} items",
         items.len()
     );
+}
+
+/// `praxis-sms aws redrive`: a job that sits in the dispatch queue's dead-letter queue goes
+/// back to the queue, and its message is delivered, once. The message is fresh, so the
+/// sweeper (which sends stranded messages again after five minutes) has no part in it.
+#[tokio::test]
+async fn aws_redrive_moves_dead_jobs_back_and_their_messages_are_delivered_once() {
+    if !on_aws() {
+        eprintln!("runs with PRAXIS_E2E_BACKEND=aws only");
+        return;
+    }
+    let stack = Stack::start();
+    let org = stack.store().await.list_orgs().await.expect("orgs")[0].id;
+    let now = Utc::now();
+    let m = praxis_shared::domain::message::Message::accepted(
+        praxis_shared::domain::MessageId::new(now),
+        org,
+        praxis_shared::domain::PhoneNumber::parse("+4917612345679", Region::DE).expect("number"),
+        praxis_shared::domain::SenderId::parse("DemoPraxis").expect("sender"),
+        praxis_shared::domain::MessageText::parse("Bitte rufen Sie uns an", false).expect("text"),
+        None,
+        now,
+    );
+    stack
+        .store()
+        .await
+        .insert_messages(std::slice::from_ref(&m))
+        .await
+        .expect("insert");
+    // Its job is in the dead-letter queue, as after five failed receives.
+    let config = praxis_shared::adapters::aws::sdk_config().await;
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let queue_url = stack.aws_env("PRAXIS_SMS_QUEUE_URL").expect("queue url");
+    let queue = praxis_shared::adapters::aws::SqsQueue::new(sqs.clone(), queue_url.clone());
+    let dead = queue
+        .dead_letter_queue()
+        .await
+        .expect("redrive policy")
+        .expect("a dead-letter queue");
+    sqs.send_message()
+        .queue_url(dead.url())
+        .message_body(json!({ "id": m.id.to_string() }).to_string())
+        .send()
+        .await
+        .expect("dead job");
+
+    let out = stack.cli(&["aws", "redrive"]);
+    assert_eq!(out["moved"], 1, "{out}");
+    assert_eq!(out["queue"], queue_url.as_str());
+    let id = m.id.to_string();
+    stack
+        .wait_for_status(
+            &id,
+            |s| s == "delivered",
+            std::time::Duration::from_secs(20),
+        )
+        .await;
+    assert_eq!(stack.submission_counts().get(&id), Some(&1));
+    // Nothing is left to move.
+    assert_eq!(stack.cli(&["aws", "redrive"])["moved"], 0);
 }

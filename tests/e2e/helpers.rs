@@ -185,6 +185,9 @@ impl Stack {
     /// Starts serve with extra arguments (e.g. `--carrier seven`) and environment variables.
     pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> Stack {
         let (mut all_args, mut all_env) = backend_setup();
+        // The suite polls as one practice many times a minute: past the default rate limit,
+        // unless a test sets its own (later entries win).
+        all_env.insert(0, ("PRAXIS_SMS_RATE_LIMIT".into(), "1000000".into()));
         all_args.extend(args.iter().map(|a| a.to_string()));
         all_env.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let extra = Extra {
@@ -466,16 +469,22 @@ impl Stack {
     }
 
     fn run_cli(&self, args: &[&str]) -> std::process::Output {
-        let backend = if on_aws() {
-            &["--backend", "aws"][..]
+        // `aws …` commands act on the AWS resources alone: no data dir, no backend choice.
+        let local = if args.first() == Some(&"aws") {
+            vec![]
+        } else if on_aws() {
+            vec![
+                "--backend".into(),
+                "aws".into(),
+                "--data-dir".into(),
+                self.data_dir(),
+            ]
         } else {
-            &[]
+            vec!["--data-dir".into(), self.data_dir()]
         };
         Command::new(BIN)
             .args(args)
-            .arg("--data-dir")
-            .arg(self.data_dir())
-            .args(backend)
+            .args(local)
             .envs(self.extra.env.iter().map(|(k, v)| (k, v)))
             .env("PRAXIS_SMS_LOG", "warn")
             .output()
@@ -504,19 +513,34 @@ impl Stack {
 
     /// The DynamoDB table of a stack on the AWS backend.
     pub fn aws_table(&self) -> Option<String> {
+        self.aws_env("PRAXIS_SMS_TABLE")
+    }
+
+    /// A setting of the stack's AWS resources (as `aws bootstrap` printed it).
+    pub fn aws_env(&self, name: &str) -> Option<String> {
         self.extra
             .env
             .iter()
-            .find(|(k, _)| k == "PRAXIS_SMS_TABLE")
+            .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     }
 
     /// The message as the store holds it (with what the API does not show, such as the
     /// carrier that took it), read through the store port of the stack's backend.
     pub async fn stored(&self, id: &str) -> praxis_shared::domain::message::Message {
-        use praxis_shared::ports::Store;
         let id = praxis_shared::domain::MessageId::parse(id).expect("message id");
-        let store: Box<dyn Store> = if on_aws() {
+        self.store()
+            .await
+            .get_message(id)
+            .await
+            .expect("store answers")
+            .unwrap_or_else(|| panic!("message {id} is not in the store"))
+    }
+
+    /// The stack's store, opened beside it through the store port of its backend: what a test
+    /// writes here, the stack sees as if it had written it itself.
+    pub async fn store(&self) -> Box<dyn praxis_shared::ports::Store> {
+        if on_aws() {
             let table = self.aws_table().expect("the stack's table");
             let config = praxis_shared::adapters::aws::sdk_config().await;
             Box::new(praxis_shared::adapters::aws::DynamoStore::new(
@@ -529,12 +553,7 @@ impl Stack {
                 praxis_shared::adapters::embedded::SqliteStore::open(&db)
                     .unwrap_or_else(|e| panic!("open {}: {e}", db.display())),
             )
-        };
-        store
-            .get_message(id)
-            .await
-            .expect("store answers")
-            .unwrap_or_else(|| panic!("message {id} is not in the store"))
+        }
     }
 
     /// Every complete line of the sim carrier's `submissions.jsonl`. A last line without its

@@ -267,3 +267,21 @@ fn serve_with_seven_but_without_its_keys_says_what_is_missing() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("SEVEN_API_KEY"), "{stderr}");
 }
+
+#[tokio::test]
+async fn seven_reload_lock_on_a_retried_submission_leaves_the_message_sent() {
+    let (stack, seven) = stack_with_seven().await;
+    // The first answer is lost to us (seven.io took the SMS; we saw a 500), so the dispatcher
+    // tries again, and seven.io's reload lock answers 402: the same SMS within 180 s.
+    seven.plan("+4917612340402", &[Plan::Http500, Plan::Code("402")]);
+    let m = stack.send_one("+4917612340402", "Termin").await;
+    let id = id_of(&m);
+    let sent = stack
+        .wait_for_status(&id, |s| s != "pending" && s != "queued", SETTLE)
+        .await;
+    assert_eq!(status_of(&sent), "sent", "{sent}");
+    assert!(sent["reason"].is_null(), "{sent}");
+    tokio::time::sleep(RETRY_WINDOW).await;
+    assert_eq!(seven.submissions_for(&id).len(), 2);
+    assert_eq!(status_of(&stack.message(&id).await), "sent");
+}

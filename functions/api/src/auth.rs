@@ -22,15 +22,32 @@ use crate::error::ApiError;
 #[derive(Debug, Clone)]
 pub struct Practice(pub Org);
 
-/// The layer: 401 unless the request carries a valid, unrevoked key.
+/// The layer: 401 unless the request carries a valid, unrevoked key; 429 `rate_limited` once
+/// the practice made its requests of the minute (`Settings::rate_limit`).
 pub async fn authenticate(State(svc): State<Services>, mut req: Request, next: Next) -> Response {
-    match practice_of(&svc, req.headers()).await {
-        Ok(org) => {
-            req.extensions_mut().insert(Practice(org));
-            next.run(req).await
-        }
-        Err(e) => e.into_response(),
+    let org = match practice_of(&svc, req.headers()).await {
+        Ok(org) => org,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(e) = within_rate(&svc, &org).await {
+        return e.into_response();
     }
+    req.extensions_mut().insert(Practice(org));
+    next.run(req).await
+}
+
+async fn within_rate(svc: &Services, org: &Org) -> Result<(), ApiError> {
+    let now = svc.clock.now();
+    let limit = svc.settings.rate_limit;
+    if svc.store.count_request(org.id, now, limit).await? {
+        return Ok(());
+    }
+    tracing::warn!(practice = %org.id, limit, "request rate limit reached");
+    let into_minute = now.timestamp().rem_euclid(60);
+    Err(ApiError::RateLimited {
+        limit,
+        retry_after: u64::try_from(60 - into_minute).unwrap_or(1),
+    })
 }
 
 async fn practice_of(svc: &Services, headers: &HeaderMap) -> Result<Org, ApiError> {

@@ -38,6 +38,18 @@ pub enum ApiError {
     TooLarge { limit: usize },
     #[error("the body must be JSON, sent with `Content-Type: application/json`")]
     UnsupportedMediaType,
+    /// The practice's daily cap would be passed; nothing was stored. A new day's cap begins
+    /// in `retry_after` seconds (the practice's local midnight).
+    #[error(
+        "the practice's daily limit of {cap} SMS would be exceeded; nothing was stored, retry after local midnight"
+    )]
+    DailyLimitReached { cap: u32, retry_after: u64 },
+    /// The practice made its requests of this minute; nothing was done. The next minute
+    /// begins in `retry_after` seconds.
+    #[error(
+        "too many requests: at most {limit} a minute per practice; nothing was done, retry after the minute"
+    )]
+    RateLimited { limit: u32, retry_after: u64 },
     #[error("temporarily unavailable, please retry")]
     Unavailable(#[source] PortError),
     #[error("internal error")]
@@ -68,6 +80,9 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => StatusCode::CONFLICT,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::DailyLimitReached { .. } | ApiError::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -84,6 +99,8 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::TooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::DailyLimitReached { .. } => "daily_limit_reached",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -150,6 +167,12 @@ impl IntoResponse for ApiError {
         if matches!(self, ApiError::Unauthorized) {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let ApiError::DailyLimitReached { retry_after, .. }
+        | ApiError::RateLimited { retry_after, .. } = self
+        {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
         }
         res
     }

@@ -19,7 +19,10 @@ async fn main() -> Result<(), Error> {
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let svc = svc.clone();
         async move {
-            Ok::<SqsBatchResponse, Error>(praxis_dispatch::handle_sqs(&svc, event.payload).await)
+            let deadline = praxis_dispatch::deadline_of(event.context.deadline);
+            Ok::<SqsBatchResponse, Error>(
+                praxis_dispatch::handle_sqs(&svc, event.payload, Some(deadline)).await,
+            )
         }
     }))
     .await

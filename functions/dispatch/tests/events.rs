@@ -46,7 +46,7 @@ async fn duplicate_records_submit_once_and_only_the_poison_record_fails() {
     );
     let batch: SqsEvent = serde_json::from_str(&raw).expect("an SQS event");
     let poison = batch.records[2].message_id.clone().unwrap_or_default();
-    let res = praxis_dispatch::handle_sqs(t.svc(), batch).await;
+    let res = praxis_dispatch::handle_sqs(t.svc(), batch, None).await;
 
     let failed: Vec<String> = res
         .batch_item_failures
@@ -102,4 +102,44 @@ async fn a_message_whose_recipient_opted_out_while_it_waited_is_not_sent() {
         .filter_map(|s| s["id"].as_str().map(str::to_owned))
         .collect();
     assert_eq!(submitted, vec![other.id.to_string()]);
+}
+
+#[tokio::test]
+async fn a_report_that_came_before_sent_was_recorded_still_delivers_the_message() {
+    let t = TestBackend::new("http://127.0.0.1:9");
+    let (org, _) = practice(t.svc(), "Praxis", Region::DE).await;
+    let msg = pending_message(org.id, "+4917612345678");
+    t.svc()
+        .store
+        .insert_messages(std::slice::from_ref(&msg))
+        .await
+        .expect("insert");
+    // The carrier's report, by its reference, reaches the webhook before the dispatcher has
+    // written `sent` (the sim's references are `sim-<our id>`).
+    let early = praxis_shared::carriers::DeliveryReport {
+        target: praxis_shared::carriers::ReportTarget::CarrierRef(format!("sim-{}", msg.id)),
+        status: Some(Status::Delivered),
+        reason: None,
+    };
+    praxis_dlr::apply_report(t.svc(), "sim", &early)
+        .await
+        .expect("report kept");
+    let before = t.svc().store.get_message(msg.id).await.expect("get");
+    assert_eq!(before.map(|m| m.status), Some(Status::Pending));
+
+    let outcome = praxis_dispatch::dispatch_one(t.svc(), msg.id).await;
+    assert_eq!(outcome.expect("dispatch"), Outcome::Sent);
+    let after = t.svc().store.get_message(msg.id).await.expect("get");
+    let after = after.expect("stored");
+    assert_eq!(after.status, Status::Delivered);
+    let statuses: Vec<Status> = after.history.iter().map(|h| h.status).collect();
+    assert_eq!(
+        statuses,
+        vec![
+            Status::Pending,
+            Status::Queued,
+            Status::Sent,
+            Status::Delivered
+        ]
+    );
 }

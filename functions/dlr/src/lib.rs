@@ -11,7 +11,8 @@ use axum::response::Response;
 use axum::routing::post;
 use praxis_shared::carriers::{DeliveryReport, ReportTarget};
 use praxis_shared::domain::Status;
-use praxis_shared::domain::message::Transition;
+use praxis_shared::domain::message::{EarlyReport, Transition};
+use praxis_shared::metrics::{self, Count};
 use praxis_shared::ports::PortError;
 use praxis_shared::services::Services;
 use praxis_shared::web;
@@ -50,45 +51,57 @@ async fn delivery_reports(
     Ok(ack())
 }
 
-/// Applies one report. Unknown messages are acknowledged and logged (the carrier must stop).
+/// Applies one report. A report for a carrier reference no message has yet overtook the
+/// dispatcher's write of `sent`: it is kept for the dispatcher to apply after that write
+/// (`praxis_dispatch`); a report for a message we do not know is acknowledged and logged (the
+/// carrier must stop).
 pub async fn apply_report(
     svc: &Services,
     carrier: &str,
     report: &DeliveryReport,
 ) -> Result<(), PortError> {
-    let id = match &report.target {
-        ReportTarget::Ours(id) => Some(*id),
-        ReportTarget::CarrierRef(r) => svc.store.find_by_carrier_ref(carrier, r).await?,
-    };
-    let Some(id) = id else {
-        tracing::warn!(
-            carrier,
-            "delivery report for an unknown message; acknowledged"
-        );
-        return Ok(());
-    };
     let Some(status) = report.status else {
-        tracing::debug!(message_id = %id, "report without news");
+        tracing::debug!(carrier, "report without news");
         return Ok(());
     };
     // History times are when we learned of a change, on our own clock: a carrier's timestamp
     // may be skewed and would let a report sort before the `sent` we wrote ourselves.
     let at = svc.clock.now();
-    // A report proves the carrier took the message; if it overtook the dispatcher's own
-    // record, `sent` is written first so the history keeps its order.
-    if matches!(
-        status,
-        Status::Buffered | Status::Delivered | Status::Undelivered
-    ) {
-        svc.store
-            .apply(&Transition::new(id, Status::Sent, at))
-            .await?;
+    let id = match &report.target {
+        ReportTarget::Ours(id) => *id,
+        ReportTarget::CarrierRef(r) => match svc.store.find_by_carrier_ref(carrier, r).await? {
+            Some(id) => id,
+            None => {
+                let early = EarlyReport {
+                    carrier: carrier.to_owned(),
+                    carrier_ref: r.clone(),
+                    status,
+                    reason: report.reason,
+                    received_at: at,
+                };
+                svc.store.park_report(&early).await?;
+                // The dispatcher reads the kept reports after its write of `sent`; if that
+                // write came between our lookup and the park, it has read them already, and
+                // this second lookup finds the message. Both reads are consistent.
+                match svc.store.find_by_carrier_ref(carrier, r).await? {
+                    Some(id) => id,
+                    None => {
+                        tracing::info!(carrier, status = %status, "report before its message's sent; kept");
+                        return Ok(());
+                    }
+                }
+            }
+        },
+    };
+    let mut changed = false;
+    for t in Transition::for_report(id, status, report.reason, at) {
+        changed = svc.store.apply(&t).await?;
     }
-    let mut t = Transition::new(id, status, at);
-    if let Some(r) = report.reason {
-        t = t.with_reason(r);
+    match status {
+        Status::Delivered if changed => metrics::emit(Count::Delivered, 1, Some(carrier)),
+        Status::Undelivered if changed => metrics::emit(Count::Undelivered, 1, Some(carrier)),
+        _ => {}
     }
-    let changed = svc.store.apply(&t).await?;
     tracing::info!(message_id = %id, carrier, status = %status, changed, "delivery report");
     Ok(())
 }

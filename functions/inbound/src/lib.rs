@@ -6,7 +6,8 @@
 //! scheduled sweeper function is to call.
 
 pub mod forward;
-pub mod local_time;
+/// The practice's local time (in the shared domain: the daily cap counts in it too).
+pub use praxis_shared::domain::local_time;
 pub mod mail;
 pub mod optout;
 pub mod receive;

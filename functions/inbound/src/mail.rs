@@ -165,6 +165,7 @@ mod tests {
             activated_on: at(1, 1, 0, 0).date_naive(),
             address: None,
             created_at: at(1, 1, 0, 0),
+            daily_cap: None,
         }
     }
 

@@ -30,6 +30,7 @@ fn org(activated_on: NaiveDate, reply: bool) -> Org {
             .then(|| PhoneNumber::parse("+4915112340000", Region::DE).expect("number")),
         activated_on,
         address: Some(PostalAddress::parse("Königsallee 1a, 40212 Düsseldorf").expect("address")),
+        daily_cap: None,
         created_at: at,
     }
 }

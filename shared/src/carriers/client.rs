@@ -30,9 +30,14 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Limits on every call to a carrier. The dispatcher tries a message up to
-/// `Settings::submit_attempts` times within one claim, so attempts × `request` must stay well
-/// below `Settings::dispatch_lease`, or a second dispatcher could take the message over.
+/// How long one call to a carrier may take in all. Generous on purpose: a carrier that takes
+/// 15 s and then accepts must not be cut off, since the retry would be a second SMS to the
+/// patient. The dispatcher starts a call only while this much of its budget is left.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// Limits on every call to a carrier. The dispatcher fits its attempts into its claim's lease
+/// and its function's deadline (`praxis_dispatch`), so no second dispatcher takes a message
+/// over while a call is still running.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
     pub connect: Duration,
@@ -44,7 +49,7 @@ impl Default for Timeouts {
     fn default() -> Self {
         Timeouts {
             connect: Duration::from_secs(5),
-            request: Duration::from_secs(10),
+            request: CALL_TIMEOUT,
         }
     }
 }

@@ -100,14 +100,14 @@ pub fn parameter_variable(variable: &str) -> String {
     format!("PRAXIS_SMS_{variable}_PARAMETER")
 }
 
-/// Whether `kind`'s secrets are all there: set, or (`with_parameters`) named as parameters. The
-/// settings are not checked further; the sim has none, so it never is.
+/// Whether `kind`'s sending secrets are all there: set, or (`with_parameters`) named as
+/// parameters. The settings are not checked further; the sim has none, so it never is.
 pub fn is_configured(
     kind: CarrierKind,
     get: &dyn Fn(&str) -> Option<String>,
     with_parameters: bool,
 ) -> bool {
-    settings(kind).is_some_and(|s| s.find(get, with_parameters).is_ok())
+    sending_settings(kind).is_some_and(|s| s.find(get, with_parameters).is_ok())
 }
 
 /// Checks `kind`'s settings as far as that is possible without a network call: every secret
@@ -130,15 +130,16 @@ pub fn check(
     Ok(())
 }
 
-/// The sending side of `kind` (seven or vonage) as `get` configures it. Secrets only named as
-/// parameters are fetched from `parameters` on the first submission, once per process, so
-/// building it makes no network call.
+/// The sending side of `kind` (seven or vonage) as `get` configures it: from its API
+/// credentials alone, so the dispatcher needs no webhook secret and may read none. Secrets
+/// only named as parameters are fetched from `parameters` on the first submission, once per
+/// process, so building it makes no network call.
 pub fn carrier(
     kind: CarrierKind,
     get: &dyn Fn(&str) -> Option<String>,
     parameters: Option<Arc<dyn ParameterStore>>,
 ) -> Result<Arc<dyn Carrier>, CarrierConfigError> {
-    let settings = settings(kind).ok_or(CarrierConfigError::SimOnlyLocally)?;
+    let settings = sending_settings(kind).ok_or(CarrierConfigError::SimOnlyLocally)?;
     build(
         settings,
         get,
@@ -146,10 +147,11 @@ pub fn carrier(
         |settings, values| {
             let carrier: Arc<dyn Carrier> = match settings.kind {
                 CarrierKind::Seven => Arc::new(
-                    SevenCarrier::new(&settings.seven(values)?).map_err(|e| settings.invalid(e))?,
+                    SevenCarrier::from_lookup(|k| values.get(k).cloned())
+                        .map_err(|e| settings.invalid(e))?,
                 ),
                 CarrierKind::Vonage => Arc::new(
-                    VonageCarrier::new(&settings.vonage(values)?)
+                    VonageCarrier::from_lookup(|k| values.get(k).cloned())
                         .map_err(|e| settings.invalid(e))?,
                 ),
                 CarrierKind::Sim => return Err(CarrierConfigError::SimOnlyLocally.to_string()),
@@ -242,6 +244,27 @@ const VONAGE: CarrierSettings = CarrierSettings {
         vonage::ENV_SIGNATURE_SECRET,
     ],
 };
+
+/// What sending through `kind` reads: its API credentials, not its webhook secret.
+const SEVEN_SENDING: CarrierSettings = CarrierSettings {
+    kind: CarrierKind::Seven,
+    plain: &[seven::ENV_API_URL],
+    secrets: &[seven::ENV_API_KEY],
+};
+
+const VONAGE_SENDING: CarrierSettings = CarrierSettings {
+    kind: CarrierKind::Vonage,
+    plain: &[vonage::ENV_API_URL],
+    secrets: &[vonage::ENV_API_KEY, vonage::ENV_API_SECRET],
+};
+
+fn sending_settings(kind: CarrierKind) -> Option<&'static CarrierSettings> {
+    match kind {
+        CarrierKind::Sim => None,
+        CarrierKind::Seven => Some(&SEVEN_SENDING),
+        CarrierKind::Vonage => Some(&VONAGE_SENDING),
+    }
+}
 
 /// What verifying `kind`'s webhooks reads: its signing secret, not its API credentials.
 const SEVEN_WEBHOOKS: CarrierSettings = CarrierSettings {
@@ -464,8 +487,8 @@ mod tests {
     #[test]
     fn a_parameter_name_counts_only_where_there_is_a_parameter_store() {
         let get = env(&[
-            (seven::ENV_API_KEY, "k"),
-            ("PRAXIS_SMS_SEVEN_SIGNING_KEY_PARAMETER", "/p/seven/signing"),
+            (seven::ENV_SIGNING_KEY, "s"),
+            ("PRAXIS_SMS_SEVEN_API_KEY_PARAMETER", "/p/seven/api"),
         ]);
         assert!(is_configured(CarrierKind::Seven, &get, true));
         assert!(!is_configured(CarrierKind::Seven, &get, false));
@@ -493,6 +516,54 @@ mod tests {
             Err(CarrierConfigError::Invalid(_))
         ));
         assert_eq!(check(CarrierKind::Sim, &get, false), Ok(()));
+    }
+
+    #[tokio::test]
+    async fn sending_reads_the_api_credentials_and_never_a_webhook_secret() {
+        let store = Arc::new(Parameters {
+            values: [
+                ("/p/vonage/key".to_owned(), "key".to_owned()),
+                ("/p/vonage/secret".to_owned(), "secret".to_owned()),
+                ("/p/vonage/signature".to_owned(), "sig".to_owned()),
+            ]
+            .into_iter()
+            .collect(),
+            ..Parameters::default()
+        });
+        let get = env(&[
+            // Nothing listens there: the submission fails after the secrets were fetched.
+            (vonage::ENV_API_URL, "http://127.0.0.1:9"),
+            ("PRAXIS_SMS_VONAGE_API_KEY_PARAMETER", "/p/vonage/key"),
+            ("PRAXIS_SMS_VONAGE_API_SECRET_PARAMETER", "/p/vonage/secret"),
+            (
+                "PRAXIS_SMS_VONAGE_SIGNATURE_SECRET_PARAMETER",
+                "/p/vonage/signature",
+            ),
+        ]);
+        let sending = carrier(CarrierKind::Vonage, &get, Some(store.clone())).expect("carrier");
+        let to = crate::domain::PhoneNumber::parse("+4917612345678", crate::domain::Region::DE)
+            .expect("number");
+        let sender = crate::domain::SenderId::parse("Praxis").expect("sender");
+        let sms = crate::ports::OutboundSms {
+            id: crate::domain::MessageId::new(chrono::Utc::now()),
+            to: &to,
+            sender: &sender,
+            text: "Hallo",
+            segments: 1,
+        };
+        assert!(sending.submit(&sms).await.is_err(), "nothing listens there");
+        assert_eq!(
+            *store.fetches.lock().expect("lock"),
+            vec![vec![
+                "/p/vonage/key".to_owned(),
+                "/p/vonage/secret".to_owned()
+            ]]
+        );
+        // Without a signature secret at all, sending is configured, webhooks are not.
+        let only_api = env(&[(seven::ENV_API_KEY, "k")]);
+        assert!(is_configured(CarrierKind::Seven, &only_api, false));
+        assert!(carrier(CarrierKind::Seven, &only_api, None).is_ok());
+        assert!(webhooks(CarrierKind::Seven, &only_api, None).is_err());
     }
 
     #[tokio::test]

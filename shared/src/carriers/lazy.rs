@@ -1,12 +1,15 @@
 //! Carriers whose credentials are fetched on first use rather than at start: in Lambda the
 //! secrets live in SSM Parameter Store, and fetching them during init would put a network call
 //! on every cold start's critical path (and on the `api` function, which never needs them).
-//! The first call fetches them once per process; a failed fetch is not kept, so the next call
-//! tries again.
+//! The first call fetches them once per process. A failed fetch is remembered for a while
+//! (secrets that do not exist for minutes, a secret store that did not answer for seconds), so
+//! webhook calls in a burst cannot make us throttle our own secret store; after that the next
+//! call tries again.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -65,20 +68,60 @@ impl Carrier for LazyCarrier {
     }
 }
 
+/// How long a fetch that found no secrets is believed: an operator who adds the parameters
+/// waits this long at most (or redeploys), and calls meanwhile cost no secret-store request.
+pub const REMEMBER_NOT_CONFIGURED: Duration = Duration::from_secs(300);
+/// How long a secret store that did not answer (throttled, down) is left alone.
+pub const REMEMBER_UNAVAILABLE: Duration = Duration::from_secs(5);
+
 /// A carrier's webhooks, built on the first webhook call.
 pub struct LazyWebhooks {
     name: String,
     cell: OnceCell<Arc<dyn CarrierWebhooks>>,
     load: Loader<Arc<dyn CarrierWebhooks>>,
+    /// The carrier's signature check that needs no secret (`CarrierWebhooks::carries_signature`).
+    signed: fn(&WebhookRequest<'_>) -> bool,
+    /// The last failed fetch, until when it stands.
+    failed: Mutex<Option<(Instant, LoadError)>>,
 }
 
 impl LazyWebhooks {
     pub fn new(name: &str, load: Loader<Arc<dyn CarrierWebhooks>>) -> LazyWebhooks {
+        let signed: fn(&WebhookRequest<'_>) -> bool = match name {
+            super::seven::NAME => super::seven::carries_signature,
+            super::vonage::NAME => super::vonage::carries_signature,
+            _ => |req| req.headers.contains_key(http::header::AUTHORIZATION),
+        };
         LazyWebhooks {
             name: name.to_owned(),
             cell: OnceCell::new(),
             load,
+            signed,
+            failed: Mutex::new(None),
         }
+    }
+
+    /// Lets the next call fetch at once (tests: the memory's end without waiting for it).
+    #[cfg(test)]
+    fn forget_failure(&self) {
+        *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    fn remembered_failure(&self) -> Option<LoadError> {
+        let failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        failed
+            .as_ref()
+            .filter(|(until, _)| Instant::now() < *until)
+            .map(|(_, e)| e.clone())
+    }
+
+    fn remember(&self, e: &LoadError) {
+        let keep = match e {
+            LoadError::NotConfigured(_) => REMEMBER_NOT_CONFIGURED,
+            LoadError::Unavailable(_) => REMEMBER_UNAVAILABLE,
+        };
+        *self.failed.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((Instant::now() + keep, e.clone()));
     }
 
     fn loaded(&self) -> Result<&Arc<dyn CarrierWebhooks>, WebhookError> {
@@ -95,14 +138,27 @@ impl CarrierWebhooks for LazyWebhooks {
     }
 
     async fn ready(&self) -> Result<(), WebhookError> {
-        self.cell
-            .get_or_try_init(|| (self.load)())
-            .await
-            .map(|_| ())
-            .map_err(|e| match e {
-                LoadError::NotConfigured(m) => WebhookError::NotConfigured(m),
-                LoadError::Unavailable(m) => WebhookError::Unavailable(m),
-            })
+        let loaded = match self.cell.get() {
+            Some(_) => Ok(()),
+            None => match self.remembered_failure() {
+                Some(e) => Err(e),
+                None => {
+                    let loaded = self.cell.get_or_try_init(|| (self.load)()).await;
+                    if let Err(e) = &loaded {
+                        self.remember(e);
+                    }
+                    loaded.map(|_| ())
+                }
+            },
+        };
+        loaded.map_err(|e| match e {
+            LoadError::NotConfigured(m) => WebhookError::NotConfigured(m),
+            LoadError::Unavailable(m) => WebhookError::Unavailable(m),
+        })
+    }
+
+    fn carries_signature(&self, req: &WebhookRequest<'_>) -> bool {
+        (self.signed)(req)
     }
 
     fn verify(&self, req: &WebhookRequest<'_>, now: DateTime<Utc>) -> Result<(), WebhookError> {
@@ -163,7 +219,14 @@ mod tests {
             hooks.ready().await,
             Err(WebhookError::Unavailable(_))
         ));
-        hooks.ready().await.expect("second try loads");
+        // Remembered for a few seconds: a burst of calls does not hammer the secret store.
+        assert!(matches!(
+            hooks.ready().await,
+            Err(WebhookError::Unavailable(_))
+        ));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        hooks.forget_failure();
+        hooks.ready().await.expect("the next try after that loads");
         hooks.ready().await.expect("loaded");
         assert_eq!(
             calls.load(Ordering::SeqCst),
@@ -175,6 +238,26 @@ mod tests {
             hooks.verify(&req, Utc::now()),
             Err(WebhookError::Unauthorized(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn secrets_that_do_not_exist_are_looked_for_once_in_a_while() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counted = calls.clone();
+        let hooks = LazyWebhooks::new(
+            "vonage",
+            Box::new(move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                Box::pin(async { Err(LoadError::NotConfigured("no parameter".into())) })
+            }),
+        );
+        for _ in 0..100 {
+            assert!(matches!(
+                hooks.ready().await,
+                Err(WebhookError::NotConfigured(_))
+            ));
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]

@@ -88,6 +88,11 @@ pub trait CarrierWebhooks: Send + Sync {
     async fn ready(&self) -> Result<(), WebhookError> {
         Ok(())
     }
+    /// Whether the call carries what this carrier signs with at all (headers, a `sig`
+    /// parameter, a token), checked before anything else and without the secrets: a call
+    /// without them is refused before the secrets are fetched, so an anonymous flood costs no
+    /// secret-store call.
+    fn carries_signature(&self, req: &WebhookRequest<'_>) -> bool;
     fn verify(&self, req: &WebhookRequest<'_>, now: DateTime<Utc>) -> Result<(), WebhookError>;
     fn parse_reports(&self, body: &[u8]) -> Result<Vec<DeliveryReport>, WebhookError>;
     /// Reads an inbound SMS (`/webhooks/{carrier}/inbound`), after `verify`. `None` for

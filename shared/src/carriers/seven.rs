@@ -96,17 +96,37 @@ impl SevenCarrier {
         SevenCarrier::with_timeouts(config, Timeouts::default())
     }
 
+    /// From `SEVEN_API_URL` (default [`DEFAULT_API_URL`]) and `SEVEN_API_KEY` alone: sending
+    /// needs nothing else, so the dispatcher never reads the webhook signing key.
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<SevenCarrier, SevenSetupError> {
+        let set = |name: &'static str| get(name).filter(|v| !v.trim().is_empty());
+        let api_url =
+            client::api_url(set(ENV_API_URL), DEFAULT_API_URL).map_err(SevenSetupError::BadUrl)?;
+        let api_key = set(ENV_API_KEY).ok_or(SevenSetupError::Missing(ENV_API_KEY))?;
+        SevenCarrier::build(&api_url, api_key.trim(), Timeouts::default())
+    }
+
     pub fn with_timeouts(
         config: &SevenConfig,
         timeouts: Timeouts,
     ) -> Result<SevenCarrier, SevenSetupError> {
+        SevenCarrier::build(&config.api_url, config.api_key.expose(), timeouts)
+    }
+
+    fn build(
+        api_url: &str,
+        api_key: &str,
+        timeouts: Timeouts,
+    ) -> Result<SevenCarrier, SevenSetupError> {
         let http = client::build(timeouts).map_err(|e| SevenSetupError::Client(e.to_string()))?;
-        let mut api_key = http::HeaderValue::from_str(config.api_key.expose())
+        let mut api_key = http::HeaderValue::from_str(api_key)
             .map_err(|_| SevenSetupError::BadKey(ENV_API_KEY))?;
         api_key.set_sensitive(true);
         Ok(SevenCarrier {
             http,
-            endpoint: format!("{}/api/sms", config.api_url),
+            endpoint: format!("{api_url}/api/sms"),
             api_key,
         })
     }
@@ -159,12 +179,12 @@ fn interpret_answer(body: &[u8]) -> Result<Submitted, SubmitError> {
     let trimmed = text.trim();
     // Errors before the request is understood (auth, IP) may come as a bare code.
     if !trimmed.is_empty() && trimmed.len() <= 4 && trimmed.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(match trimmed {
-            "100" | "101" => SubmitError::Operator(format!(
+        return match trimmed {
+            "100" | "101" => Err(SubmitError::Operator(format!(
                 "seven: code {trimmed} without message details; cannot track the message"
-            )),
-            code => classify(code),
-        });
+            ))),
+            code => answer_to(code),
+        };
     }
     let answer: SmsAnswer = serde_json::from_str(trimmed).map_err(|_| {
         SubmitError::Operator(format!(
@@ -174,7 +194,7 @@ fn interpret_answer(body: &[u8]) -> Result<Submitted, SubmitError> {
     })?;
     let code = text_of(&answer.success).unwrap_or_default();
     if code != "100" && code != "101" {
-        return Err(classify(&code));
+        return answer_to(&code);
     }
     // One recipient per call, so one message entry.
     let Some(m) = answer.messages.first() else {
@@ -185,22 +205,36 @@ fn interpret_answer(body: &[u8]) -> Result<Submitted, SubmitError> {
     let accepted =
         matches!(m.success, Value::Bool(true)) || text_of(&m.success).as_deref() == Some("true");
     if !accepted {
-        return Err(match text_of(&m.error) {
-            Some(e) => classify(&e),
-            None => SubmitError::Operator(format!(
+        return match text_of(&m.error) {
+            Some(e) => answer_to(&e),
+            None => Err(SubmitError::Operator(format!(
                 "seven: code {code}, message refused without a reason"
-            )),
-        });
+            ))),
+        };
     }
     match text_of(&m.id) {
         Some(id) => Ok(Submitted {
             carrier: NAME.to_owned(),
-            carrier_ref: id,
+            carrier_ref: Some(id),
         }),
         // Debug mode accepts without sending and without an id.
         None => Err(SubmitError::Operator(
             "seven: accepted without a message id (debug mode?); nothing was sent".into(),
         )),
+    }
+}
+
+/// A return code other than success. `402` is seven.io's reload lock: it took this same SMS
+/// (recipient and text) within the last 180 seconds, so the message *was* sent; this answer
+/// comes to a retry after a timeout or to a job redelivered after our write of `sent` failed,
+/// and counts as sent, without the reference the first answer carried.
+fn answer_to(code: &str) -> Result<Submitted, SubmitError> {
+    match code {
+        "402" => Ok(Submitted {
+            carrier: NAME.to_owned(),
+            carrier_ref: None,
+        }),
+        _ => Err(classify(code)),
     }
 }
 
@@ -220,12 +254,10 @@ fn classify(code: &str) -> SubmitError {
         "301" => permanent(Reason::UnknownSubscriber, "recipient missing"),
         "305" => permanent(Reason::Rejected, "text missing or invalid"),
         "401" => permanent(Reason::Rejected, "text too long"),
-        // The same text went to the same number moments ago; sending it again is what the
-        // lock exists to prevent.
-        "402" => permanent(
-            Reason::Rejected,
-            "prevented by the reload lock (duplicate within 180 s)",
-        ),
+        // Never reached: `answer_to` takes 402 (the reload lock) as sent.
+        "402" => SubmitError::Operator(format!("seven: code {code}: reload lock")),
+        // seven.io's per-recipient daily limit: this SMS was not sent and will not be today;
+        // an appointment reminder a day late is no use, so it ends here, visibly.
         "403" => permanent(Reason::Rejected, "daily limit for this recipient reached"),
         "500" => SubmitError::Operator(format!("seven: code {code}: not enough credit")),
         "600" => SubmitError::Transient(format!("seven: code {code}: carrier delivery failed")),
@@ -328,9 +360,20 @@ fn header<'a>(req: &'a WebhookRequest<'_>, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
+/// Whether a call carries seven.io's three signature headers (before any secret is read).
+pub fn carries_signature(req: &WebhookRequest<'_>) -> bool {
+    [HEADER_SIGNATURE, HEADER_TIMESTAMP, HEADER_NONCE]
+        .iter()
+        .all(|h| req.headers.get(*h).is_some_and(|v| !v.is_empty()))
+}
+
 impl CarrierWebhooks for SevenWebhooks {
     fn name(&self) -> &str {
         NAME
+    }
+
+    fn carries_signature(&self, req: &WebhookRequest<'_>) -> bool {
+        carries_signature(req)
     }
 
     fn verify(&self, req: &WebhookRequest<'_>, now: DateTime<Utc>) -> Result<(), WebhookError> {
@@ -590,13 +633,13 @@ mod tests {
             interpret_answer(ok),
             Ok(Submitted {
                 carrier: NAME.into(),
-                carrier_ref: "77229318745".into()
+                carrier_ref: Some("77229318745".into())
             })
         );
         let numeric = br#"{"success":100,"messages":[{"id":77229318745,"success":true}]}"#;
         assert_eq!(
             interpret_answer(numeric).map(|s| s.carrier_ref),
-            Ok("77229318745".into())
+            Ok(Some("77229318745".into()))
         );
         let refused = br#"{"success":"101","messages":[{"id":null,"success":false,"error":"202","error_text":"Invalid recipient"}]}"#;
         assert!(matches!(

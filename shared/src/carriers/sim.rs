@@ -301,7 +301,7 @@ impl Carrier for SimCarrier {
         self.report_later(report);
         Ok(Submitted {
             carrier: NAME.to_owned(),
-            carrier_ref,
+            carrier_ref: Some(carrier_ref),
         })
     }
 }
@@ -320,6 +320,10 @@ impl SimWebhooks {
 impl CarrierWebhooks for SimWebhooks {
     fn name(&self) -> &str {
         NAME
+    }
+
+    fn carries_signature(&self, req: &WebhookRequest<'_>) -> bool {
+        req.headers.contains_key(http::header::AUTHORIZATION)
     }
 
     fn verify(&self, req: &WebhookRequest<'_>, _now: DateTime<Utc>) -> Result<(), WebhookError> {

@@ -147,16 +147,49 @@ impl VonageCarrier {
         VonageCarrier::with_timeouts(config, Timeouts::default())
     }
 
+    /// From `VONAGE_API_URL` (default [`DEFAULT_API_URL`]), `VONAGE_API_KEY` and
+    /// `VONAGE_API_SECRET` alone: sending needs nothing else, so the dispatcher never reads the
+    /// webhook signature secret.
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<VonageCarrier, VonageSetupError> {
+        let set = |name: &'static str| get(name).filter(|v| !v.trim().is_empty());
+        let api_url =
+            client::api_url(set(ENV_API_URL), DEFAULT_API_URL).map_err(VonageSetupError::BadUrl)?;
+        let api_key = set(ENV_API_KEY).ok_or(VonageSetupError::Missing(ENV_API_KEY))?;
+        let api_secret = set(ENV_API_SECRET).ok_or(VonageSetupError::Missing(ENV_API_SECRET))?;
+        VonageCarrier::build(
+            &api_url,
+            api_key.trim(),
+            Secret::new(api_secret.trim()),
+            Timeouts::default(),
+        )
+    }
+
     pub fn with_timeouts(
         config: &VonageConfig,
+        timeouts: Timeouts,
+    ) -> Result<VonageCarrier, VonageSetupError> {
+        VonageCarrier::build(
+            &config.api_url,
+            &config.api_key,
+            config.api_secret.clone(),
+            timeouts,
+        )
+    }
+
+    fn build(
+        api_url: &str,
+        api_key: &str,
+        api_secret: Secret,
         timeouts: Timeouts,
     ) -> Result<VonageCarrier, VonageSetupError> {
         let http = client::build(timeouts).map_err(|e| VonageSetupError::Client(e.to_string()))?;
         Ok(VonageCarrier {
             http,
-            endpoint: format!("{}/sms/json", config.api_url),
-            api_key: config.api_key.clone(),
-            api_secret: config.api_secret.clone(),
+            endpoint: format!("{api_url}/sms/json"),
+            api_key: api_key.to_owned(),
+            api_secret,
         })
     }
 }
@@ -265,7 +298,7 @@ fn interpret_answer(body: &[u8]) -> Result<Submitted, SubmitError> {
     match text_of(&taken.message_id) {
         Some(id) => Ok(Submitted {
             carrier: NAME.to_owned(),
-            carrier_ref: id,
+            carrier_ref: Some(id),
         }),
         None => Err(SubmitError::Operator(
             "vonage: status 0 without a message-id; cannot track the message".into(),
@@ -461,9 +494,23 @@ impl fmt::Debug for VonageWebhooks {
     }
 }
 
+/// Whether a call carries Vonage's `sig` and `timestamp` parameters (before any secret is
+/// read).
+pub fn carries_signature(req: &WebhookRequest<'_>) -> bool {
+    webhook_params(req.url, req.body).is_ok_and(|p| {
+        ["sig", "timestamp"]
+            .iter()
+            .all(|k| p.get(*k).is_some_and(|v| !v.trim().is_empty()))
+    })
+}
+
 impl CarrierWebhooks for VonageWebhooks {
     fn name(&self) -> &str {
         NAME
+    }
+
+    fn carries_signature(&self, req: &WebhookRequest<'_>) -> bool {
+        carries_signature(req)
     }
 
     fn verify(&self, req: &WebhookRequest<'_>, now: DateTime<Utc>) -> Result<(), WebhookError> {
@@ -704,13 +751,13 @@ mod tests {
             interpret_answer(ok),
             Ok(Submitted {
                 carrier: NAME.into(),
-                carrier_ref: "0A0000000123ABCD1".into()
+                carrier_ref: Some("0A0000000123ABCD1".into())
             })
         );
         let numeric = br#"{"message-count":1,"messages":[{"message-id":"0A1","status":0}]}"#;
         assert_eq!(
             interpret_answer(numeric).map(|s| s.carrier_ref),
-            Ok("0A1".into())
+            Ok(Some("0A1".into()))
         );
         let refused =
             br#"{"message-count":"1","messages":[{"status":"6","error-text":"Unroutable"}]}"#;

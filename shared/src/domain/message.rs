@@ -99,6 +99,22 @@ impl Message {
     }
 }
 
+/// How long a delivery report for a carrier reference no message has yet is kept: the report
+/// overtook the dispatcher's write of `sent` (a fast carrier, a slow or retried write), and the
+/// dispatcher applies it once that write is done. Minutes are the rule; hours cover a write
+/// retried after a store outage.
+pub const EARLY_REPORT_TTL: Duration = Duration::hours(6);
+
+/// A delivery report kept for a carrier reference not recorded yet (`Store::park_report`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlyReport {
+    pub carrier: String,
+    pub carrier_ref: String,
+    pub status: Status,
+    pub reason: Option<Reason>,
+    pub received_at: DateTime<Utc>,
+}
+
 /// A status move, written only if the message is in one of `from` (a conditional write).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transition {
@@ -128,6 +144,28 @@ impl Transition {
         self.carrier = Some((carrier.to_owned(), carrier_ref.to_owned()));
         self
     }
+    /// The moves a delivery report saying `status` makes, in order: a report proves the
+    /// carrier took the message, so if it overtook the dispatcher's own record, `sent` is
+    /// written first and the history keeps its order.
+    pub fn for_report(
+        id: MessageId,
+        status: Status,
+        reason: Option<Reason>,
+        at: DateTime<Utc>,
+    ) -> Vec<Transition> {
+        let mut moves = Vec::with_capacity(2);
+        if matches!(
+            status,
+            Status::Buffered | Status::Delivered | Status::Undelivered
+        ) {
+            moves.push(Transition::new(id, Status::Sent, at));
+        }
+        let mut t = Transition::new(id, status, at);
+        t.reason = reason;
+        moves.push(t);
+        moves
+    }
+
     /// The statuses the message must be in for the move to happen.
     pub fn from(&self) -> Vec<Status> {
         self.to.predecessors()

@@ -6,6 +6,7 @@ pub mod account;
 pub mod apikey;
 pub mod ids;
 pub mod invoice;
+pub mod local_time;
 pub mod message;
 pub mod money;
 pub mod month;

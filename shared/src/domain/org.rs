@@ -26,6 +26,11 @@ pub struct Org {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<PostalAddress>,
     pub created_at: DateTime<Utc>,
+    /// Most SMS the API accepts from this practice in one of its local days; `None`: the
+    /// stack's default (`PRAXIS_SMS_DAILY_CAP`). Protects a practice from a runaway loop in
+    /// its own software.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_cap: Option<u32>,
 }
 
 impl Org {
@@ -56,6 +61,7 @@ pub struct OrgChanges {
     pub region: Option<Region>,
     /// `Some(None)` removes the reply number, `Some(Some(n))` sets it.
     pub reply_number: Option<Option<PhoneNumber>>,
+    pub daily_cap: Option<u32>,
     /// The billing address invoices are made out to from now on (stored invoices keep theirs).
     pub address: Option<PostalAddress>,
 }
@@ -82,6 +88,9 @@ impl OrgChanges {
         }
         if let Some(v) = self.region {
             out.region = v;
+        }
+        if let Some(v) = self.daily_cap {
+            out.daily_cap = Some(v);
         }
         if let Some(v) = &self.reply_number {
             out.reply_number = v.clone();

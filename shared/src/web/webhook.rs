@@ -99,6 +99,19 @@ impl Hooks {
                 StatusCode::PAYLOAD_TOO_LARGE => WebhookFailure::TooLarge,
                 _ => WebhookFailure::BrokenBody,
             })?;
+        let call = WebhookRequest {
+            method: method.as_str(),
+            url: &url,
+            headers: &headers,
+            body: &body,
+        };
+        // Before the secrets: a call that does not even carry a signature is refused without
+        // a secret-store request, so an anonymous flood cannot throttle our own SSM.
+        if !hooks.carries_signature(&call) {
+            tracing::warn!(carrier, "webhook without the carrier's signature");
+            crate::metrics::emit(crate::metrics::Count::WebhookRejected, 1, Some(carrier));
+            return Err(WebhookFailure::Unauthorized);
+        }
         match hooks.ready().await {
             Ok(()) => {}
             Err(WebhookError::NotConfigured(e)) => {
@@ -111,14 +124,9 @@ impl Hooks {
                 return Err(WebhookFailure::Unavailable);
             }
         }
-        let call = WebhookRequest {
-            method: method.as_str(),
-            url: &url,
-            headers: &headers,
-            body: &body,
-        };
         if let Err(e) = hooks.verify(&call, self.svc.clock.now()) {
             tracing::warn!(carrier, error = %e, "webhook rejected");
+            crate::metrics::emit(crate::metrics::Count::WebhookRejected, 1, Some(carrier));
             return Err(WebhookFailure::Unauthorized);
         }
         Ok(Verified { hooks, body })

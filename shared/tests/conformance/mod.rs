@@ -8,7 +8,7 @@ pub mod accounts;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use praxis_shared::domain::apikey::{ApiKey, ApiKeyRecord};
 use praxis_shared::domain::invoice::{BillingConfig, DailyUsage, InvoiceNumber, NewInvoice};
-use praxis_shared::domain::message::{Message, Transition};
+use praxis_shared::domain::message::{EarlyReport, Message, Transition};
 use praxis_shared::domain::optout::{OptOut, Source};
 use praxis_shared::domain::org::{EmailAddress, Org, OrgChanges, OrgName, PostalAddress};
 use praxis_shared::domain::reply::{Reply, ReplyPart};
@@ -39,6 +39,7 @@ pub fn org(name: &str) -> Org {
         activated_on: t0().date_naive(),
         address: None,
         created_at: t0(),
+        daily_cap: None,
     }
 }
 
@@ -492,6 +493,39 @@ pub async fn overdue_messages_expire_after_72_hours(store: &dyn Store) {
     );
     assert_eq!(stored(store, fresh.id).await.status, Status::Sent);
     assert_eq!(store.expire_overdue(now).await.expect("expire again"), 0);
+    // The expiry is stored: a status filter finds it, and a report arriving afterwards
+    // cannot turn it into `delivered`.
+    let mut q = query(t0() - Duration::days(1), 100);
+    q.status = Some(Status::Undelivered);
+    let found = store.list_messages(o.id, &q).await.expect("list");
+    assert_eq!(
+        found.items.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![old.id]
+    );
+    assert!(
+        !store
+            .apply(&Transition::new(old.id, Status::Delivered, now))
+            .await
+            .expect("late report")
+    );
+    assert_eq!(stored(store, old.id).await.reason, Some(Reason::Expired));
+    // Before any sweep too: a report more than 72 hours after sending is refused, since the
+    // message has been shown as expired from then on.
+    let late = message(o.id, t0(), "2222");
+    store
+        .insert_messages(std::slice::from_ref(&late))
+        .await
+        .expect("insert");
+    assert!(
+        store
+            .apply(&Transition::new(late.id, Status::Sent, t0()))
+            .await
+            .expect("sent")
+    );
+    let report = Transition::new(late.id, Status::Delivered, t0() + Duration::hours(72));
+    assert!(!store.apply(&report).await.expect("late report"));
+    let within = Transition::new(late.id, Status::Buffered, t0() + Duration::hours(71));
+    assert!(store.apply(&within).await.expect("report in time"));
 }
 
 pub async fn unfinished_lists_what_the_dispatcher_still_owes(store: &dyn Store) {
@@ -514,6 +548,226 @@ pub async fn unfinished_lists_what_the_dispatcher_still_owes(store: &dyn Store) 
     let open = store.unfinished().await.expect("unfinished");
     assert!(open.contains(&a.id) && open.contains(&b.id));
     assert!(!open.contains(&c.id));
+}
+
+pub async fn stranded_are_old_open_messages_that_nobody_holds(store: &dyn Store) {
+    let o = org("Praxis Stranded");
+    let pending = message(o.id, t0(), "1111");
+    let held = message(o.id, t0(), "2222");
+    let lapsed = message(o.id, t0(), "3333");
+    let released = message(o.id, t0(), "4444");
+    let sent = message(o.id, t0(), "5555");
+    let fresh = message(o.id, t0() + Duration::minutes(8), "6666");
+    store
+        .insert_messages(&[
+            pending.clone(),
+            held.clone(),
+            lapsed.clone(),
+            released.clone(),
+            sent.clone(),
+            fresh.clone(),
+        ])
+        .await
+        .expect("insert");
+    let claim =
+        |id, at: DateTime<Utc>| store.claim_for_dispatch(id, at, at + Duration::seconds(60));
+    assert!(
+        claim(held.id, t0() + Duration::minutes(9))
+            .await
+            .expect("claim")
+            .is_some()
+    );
+    assert!(claim(lapsed.id, t0()).await.expect("claim").is_some());
+    assert!(claim(released.id, t0()).await.expect("claim").is_some());
+    store.release_claim(released.id).await.expect("release");
+    assert!(
+        store
+            .apply(&Transition::new(sent.id, Status::Sent, t0()))
+            .await
+            .expect("sent")
+    );
+    let now = t0() + Duration::minutes(10);
+    let mut got = store
+        .stranded(now - Duration::minutes(5), now)
+        .await
+        .expect("stranded");
+    got.sort();
+    let mut want = vec![pending.id, lapsed.id, released.id];
+    want.sort();
+    // Not the one whose dispatcher holds a live lease, not the one already with the carrier,
+    // not the one accepted moments ago (its job is on its way).
+    assert_eq!(got, want);
+
+    // A sweeper holds each before enqueueing it: one of two sweeps gets it, and later sweeps
+    // leave it alone until the hold ends.
+    let until = now + Duration::minutes(10);
+    assert_eq!(
+        store
+            .hold_for_requeue(pending.id, now, until)
+            .await
+            .expect("hold"),
+        Some(Status::Pending)
+    );
+    assert_eq!(
+        store
+            .hold_for_requeue(pending.id, now, until)
+            .await
+            .expect("hold"),
+        None
+    );
+    assert_eq!(
+        store
+            .hold_for_requeue(lapsed.id, now, until)
+            .await
+            .expect("hold"),
+        Some(Status::Queued)
+    );
+    assert_eq!(
+        store
+            .hold_for_requeue(held.id, now, until)
+            .await
+            .expect("hold"),
+        None
+    );
+    assert_eq!(
+        store
+            .hold_for_requeue(sent.id, now, until)
+            .await
+            .expect("hold"),
+        None
+    );
+    let mut got = store
+        .stranded(now - Duration::minutes(5), now)
+        .await
+        .expect("stranded");
+    got.sort();
+    assert_eq!(got, vec![released.id]);
+    // The hold is the sweeper's mark, not a claim: the dispatcher takes a held message at once,
+    // pending or queued (a queued one whose dispatcher died must not wait for the hold).
+    for id in [pending.id, lapsed.id] {
+        assert!(
+            store
+                .claim_for_dispatch(id, now, now + Duration::seconds(60))
+                .await
+                .expect("claim")
+                .is_some()
+        );
+    }
+    // Claimed, it is not stranded while the lease lives (the first claim's has lapsed by now).
+    // A dead dispatcher's claim lapses, and once the hold ends the next sweep takes it again.
+    let mut got = store
+        .stranded(now - Duration::minutes(5), now + Duration::seconds(30))
+        .await
+        .expect("stranded");
+    got.sort();
+    let mut want = vec![held.id, released.id];
+    want.sort();
+    assert_eq!(got, want);
+    let after = until + Duration::seconds(1);
+    let mut got = store
+        .stranded(now - Duration::minutes(5), after)
+        .await
+        .expect("stranded");
+    got.sort();
+    let mut want = vec![pending.id, held.id, lapsed.id, released.id];
+    want.sort();
+    assert_eq!(got, want);
+}
+
+pub async fn an_early_report_is_kept_once_for_its_carrier_reference(store: &dyn Store) {
+    let delivered = EarlyReport {
+        carrier: "seven".into(),
+        carrier_ref: "77".into(),
+        status: Status::Delivered,
+        reason: None,
+        received_at: t0(),
+    };
+    let buffered = EarlyReport {
+        status: Status::Buffered,
+        ..delivered.clone()
+    };
+    for r in [&delivered, &delivered, &buffered] {
+        store.park_report(r).await.expect("park");
+    }
+    let mut got = store
+        .parked_reports("seven", "77", t0() - Duration::hours(1))
+        .await
+        .expect("parked");
+    got.sort_by_key(|r| r.status.as_str());
+    assert_eq!(got, vec![buffered.clone(), delivered.clone()]);
+    // Another carrier's reference of the same spelling is another message.
+    assert!(
+        store
+            .parked_reports("vonage", "77", t0() - Duration::hours(1))
+            .await
+            .expect("parked")
+            .is_empty()
+    );
+    // Past the time it is kept for, it counts as gone.
+    assert!(
+        store
+            .parked_reports("seven", "77", t0() + Duration::seconds(1))
+            .await
+            .expect("parked")
+            .is_empty()
+    );
+}
+
+pub async fn a_practices_daily_count_takes_a_batch_whole_or_not_at_all(store: &dyn Store) {
+    let a = OrgId::new(t0());
+    let b = OrgId::new(t0() + Duration::seconds(1));
+    let day = t0().date_naive();
+    assert!(store.count_daily(a, day, 6, 10).await.expect("count"));
+    assert!(store.count_daily(a, day, 4, 10).await.expect("count"));
+    // Full: one more does not fit, and a refused batch counts nothing.
+    assert!(!store.count_daily(a, day, 1, 10).await.expect("count"));
+    assert!(!store.count_daily(a, day, 1, 10).await.expect("count"));
+    // A raised cap lets exactly the difference through.
+    assert!(!store.count_daily(a, day, 3, 12).await.expect("count"));
+    assert!(store.count_daily(a, day, 2, 12).await.expect("count"));
+    // Another day, another practice: counted on their own.
+    assert!(
+        store
+            .count_daily(a, day.succ_opt().expect("day"), 10, 10)
+            .await
+            .expect("count")
+    );
+    assert!(store.count_daily(b, day, 10, 10).await.expect("count"));
+    // A batch larger than the cap never fits.
+    assert!(
+        !store
+            .count_daily(b, day.succ_opt().expect("day"), 11, 10)
+            .await
+            .expect("count")
+    );
+}
+
+pub async fn a_practices_requests_are_counted_per_minute_up_to_the_limit(store: &dyn Store) {
+    let a = OrgId::new(t0() + Duration::seconds(2));
+    let b = OrgId::new(t0() + Duration::seconds(3));
+    // Ten concurrent requests against a limit of 7: exactly 7 counted, whatever the order.
+    let at = t0() + Duration::seconds(5);
+    let answers =
+        futures_util::future::join_all((0..10).map(|_| store.count_request(a, at, 7))).await;
+    let counted = answers
+        .into_iter()
+        .map(|r| r.expect("count"))
+        .filter(|ok| *ok)
+        .count();
+    assert_eq!(counted, 7);
+    // Later in the same minute: still full. Another practice: its own count.
+    assert!(
+        !store
+            .count_request(a, at + Duration::seconds(50), 7)
+            .await
+            .expect("count")
+    );
+    assert!(store.count_request(b, at, 7).await.expect("count"));
+    // The next minute starts afresh; a raised limit lets the difference through at once.
+    let next = at + Duration::seconds(60);
+    assert!(store.count_request(a, next, 1).await.expect("count"));
+    assert!(!store.count_request(a, next, 1).await.expect("count"));
+    assert!(store.count_request(a, next, 2).await.expect("count"));
 }
 
 pub async fn purge_deletes_what_is_past_retention(store: &dyn Store) {
@@ -1365,6 +1619,7 @@ pub async fn updating_a_practice_changes_only_what_is_given(store: &dyn Store) {
         name: Some(OrgName::parse("Praxis Neu").expect("name")),
         reply_email: Some(EmailAddress::parse("antworten@example.de").expect("email")),
         region: Some(Region::parse("AT").expect("AT")),
+        daily_cap: Some(500),
         address: Some(PostalAddress::parse("Ringstraße 1, 1010 Wien").expect("address")),
         ..OrgChanges::default()
     };
@@ -1377,6 +1632,7 @@ pub async fn updating_a_practice_changes_only_what_is_given(store: &dyn Store) {
     expected.name = OrgName::parse("Praxis Neu").expect("name");
     expected.reply_email = Some(EmailAddress::parse("antworten@example.de").expect("email"));
     expected.region = Region::parse("AT").expect("AT");
+    expected.daily_cap = Some(500);
     expected.address = Some(PostalAddress::parse("Ringstraße 1, 1010 Wien").expect("address"));
     assert_eq!(updated, expected);
     assert_eq!(
@@ -1510,6 +1766,10 @@ macro_rules! conformance_suite {
             listing_is_newest_first_paginated_and_per_practice,
             overdue_messages_expire_after_72_hours,
             unfinished_lists_what_the_dispatcher_still_owes,
+            stranded_are_old_open_messages_that_nobody_holds,
+            an_early_report_is_kept_once_for_its_carrier_reference,
+            a_practices_daily_count_takes_a_batch_whole_or_not_at_all,
+            a_practices_requests_are_counted_per_minute_up_to_the_limit,
             purge_deletes_what_is_past_retention,
             a_practice_is_found_by_its_reply_number_which_no_other_may_have,
             a_reply_is_stored_once_per_carrier_message,

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use http::{HeaderMap, StatusCode};
 use praxis_shared::domain::message::Message;
 use praxis_shared::domain::org::Org;
-use praxis_shared::domain::{MessageId, Status};
+use praxis_shared::domain::{MessageId, Status, local_time};
+use praxis_shared::metrics::{self, Count};
 use praxis_shared::ports::{IdempotencyClaim, IdempotencyRecord, ListQuery};
 use praxis_shared::services::Services;
 use praxis_shared::web::{self, ErrorBody};
@@ -96,14 +97,35 @@ pub async fn send(
         }
     }
 
+    // The daily cap, before anything is stored: the whole batch fits in today's count or the
+    // request is refused. What a replay stored the first time was counted then.
+    let new_today = records
+        .iter()
+        .filter(|m| !stored_before.contains(&m.id))
+        .count();
+    if new_today > 0 {
+        let cap = org.daily_cap.unwrap_or(svc.settings.daily_cap);
+        let day = local_time::local_day(org.region, now);
+        let n = u32::try_from(new_today).unwrap_or(u32::MAX);
+        if !svc.store.count_daily(org.id, day, n, cap).await? {
+            let retry_after = (local_time::next_local_midnight(org.region, now) - now)
+                .num_seconds()
+                .max(1) as u64;
+            tracing::warn!(practice = %org.id, cap, asked = new_today, "daily cap reached");
+            return Err(ApiError::DailyLimitReached { cap, retry_after });
+        }
+    }
+
     let accepted: Vec<Message> = if records.is_empty() {
         vec![]
     } else if replay {
-        svc.store.insert_messages(&records).await?;
+        let new = svc.store.insert_messages(&records).await?;
+        metrics::emit(Count::Accepted, new as u64, None);
         let ids: Vec<MessageId> = records.iter().map(|m| m.id).collect();
         svc.store.get_messages(&ids).await?
     } else {
-        svc.store.insert_messages(&records).await?;
+        let new = svc.store.insert_messages(&records).await?;
+        metrics::emit(Count::Accepted, new as u64, None);
         records
     };
     let pending: Vec<MessageId> = accepted

@@ -25,8 +25,9 @@ use super::store::keys::{EXPIRES_AT, GSI1, GSI2, GSI3, Index, PK, SK};
 
 /// Deliveries of one job before SQS moves it to the dead-letter queue.
 const MAX_RECEIVE_COUNT: u32 = 5;
-/// Above the dispatch lease (60 s), so a job is not delivered again while a worker holds it.
-const VISIBILITY_TIMEOUT_SECONDS: u32 = 120;
+/// Six times the dispatch function's timeout (90 s), as AWS recommends for an SQS event source,
+/// and above the dispatch lease (120 s), so a job is not delivered again while a worker holds it.
+const VISIBILITY_TIMEOUT_SECONDS: u32 = 540;
 /// The invoice queue's: six times the invoice function's timeout (60 s), as template.yaml has.
 const INVOICE_VISIBILITY_TIMEOUT_SECONDS: u32 = 360;
 /// The dead-letter queue keeps its messages for the SQS maximum, 14 days, for inspection.

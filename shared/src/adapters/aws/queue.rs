@@ -125,14 +125,22 @@ pub struct ReceivedJob {
 /// aws`); in AWS, Lambda's event source mapping does this and deletes what the handler did not
 /// report as failed.
 impl SqsQueue {
-    /// Long-polls for up to `max` (≤ 10) jobs, waiting at most `wait` (≤ 20 s) for the first.
-    pub async fn receive(&self, max: i32, wait: Duration) -> PortResult<Vec<ReceivedJob>> {
+    /// Long-polls for up to `max` (≤ 10) jobs, waiting at most `wait` (≤ 20 s) for the first;
+    /// the jobs stay hidden from other consumers for `hold` (the queue's own visibility timeout
+    /// is sized for Lambda's event source mapping, six times the function's timeout).
+    pub async fn receive(
+        &self,
+        max: i32,
+        wait: Duration,
+        hold: Duration,
+    ) -> PortResult<Vec<ReceivedJob>> {
         let out = self
             .client
             .receive_message()
             .queue_url(&self.queue_url)
             .max_number_of_messages(max.clamp(1, BATCH_SIZE as i32))
             .wait_time_seconds(i32::try_from(wait.as_secs().min(20)).unwrap_or(20))
+            .visibility_timeout(i32::try_from(hold.as_secs()).unwrap_or(i32::MAX))
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .send()
             .await
@@ -201,6 +209,77 @@ impl SqsQueue {
             .await
             .map_err(|e| sdk_unavailable("SQS", e))?;
         Ok(())
+    }
+}
+
+/// Moving dead-lettered jobs back (`praxis-sms aws redrive`).
+impl SqsQueue {
+    /// This queue's dead-letter queue, from its redrive policy; `None` if it has none.
+    pub async fn dead_letter_queue(&self) -> PortResult<Option<SqsQueue>> {
+        let out = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy)
+            .send()
+            .await
+            .map_err(|e| sdk_unavailable("SQS", e))?;
+        let Some(policy) = out
+            .attributes
+            .as_ref()
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy))
+        else {
+            return Ok(None);
+        };
+        let policy: serde_json::Value = serde_json::from_str(policy)
+            .map_err(|e| PortError::Corrupt(format!("the queue's redrive policy: {e}")))?;
+        // arn:aws:sqs:<region>:<account>:<name>
+        let arn = policy["deadLetterTargetArn"].as_str().unwrap_or_default();
+        let mut parts = arn.rsplitn(2, ':');
+        let (Some(name), Some(rest)) = (parts.next(), parts.next()) else {
+            return Err(PortError::Corrupt(format!(
+                "the queue's dead-letter target is not an ARN: {arn:?}"
+            )));
+        };
+        let account = rest.rsplit(':').next().unwrap_or_default();
+        let url = self
+            .client
+            .get_queue_url()
+            .queue_name(name)
+            .queue_owner_aws_account_id(account)
+            .send()
+            .await
+            .map_err(|e| sdk_unavailable("SQS", e))?
+            .queue_url
+            .ok_or_else(|| PortError::Corrupt(format!("no URL for the queue {name}")))?;
+        Ok(Some(SqsQueue::new(self.client.clone(), url)))
+    }
+
+    /// Moves every job of `dead` back to this queue, as they are: each batch is sent here,
+    /// then deleted there, so a move cut short in between leaves a job in both at worst (a
+    /// duplicate job is harmless: the dispatcher's claim lets one delivery through). Stops when
+    /// `dead` has nothing left to hand out. Returns how many jobs were moved.
+    pub async fn redrive_from(&self, dead: &SqsQueue) -> PortResult<usize> {
+        // Longer than a batch's move takes, so a job is never handed out twice meanwhile.
+        const HOLD: Duration = Duration::from_secs(60);
+        let mut moved = 0;
+        loop {
+            let jobs = dead
+                .receive(BATCH_SIZE as i32, Duration::from_secs(2), HOLD)
+                .await?;
+            if jobs.is_empty() {
+                return Ok(moved);
+            }
+            let bodies: Vec<String> = jobs.iter().map(|j| j.body.clone()).collect();
+            self.send_bodies(&bodies, None).await?;
+            let receipts: Vec<String> = jobs.iter().map(|j| j.receipt_handle.clone()).collect();
+            dead.delete(&receipts).await?;
+            moved += jobs.len();
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.queue_url
     }
 }
 

@@ -68,7 +68,13 @@ pub(super) fn transition_update(t: &Transition, from: &[Status]) -> UpdateSpec {
         .map(|st| e.value(s(st.as_str())))
         .collect::<Vec<_>>()
         .join(", ");
-    let condition = format!("{status} IN ({from})");
+    // A message 72 hours past sending counts as expired from then on (readers show it so
+    // before the sweep stores it), so no later report may move it.
+    let sent_at = e.name("sent_at");
+    let condition = format!(
+        "{status} IN ({from}) AND (attribute_not_exists({sent_at}) OR {sent_at} > {})",
+        e.value(s(stamp(t.at - crate::domain::status::EXPIRY)))
+    );
     let history = e.name("history");
     let mut set = vec![
         format!("{status} = {}", e.value(s(t.to.as_str()))),
@@ -172,6 +178,13 @@ pub(super) fn org_update(
             Some(Some(v)) => set.push(format!("{} = {}", e.name(name), e.value(s(v)))),
             Some(None) => remove.push(e.name(name)),
         }
+    }
+    if let Some(cap) = c.daily_cap {
+        set.push(format!(
+            "{} = {}",
+            e.name("daily_cap"),
+            e.value(AttributeValue::N(cap.to_string()))
+        ));
     }
     let mut condition = format!("attribute_exists({})", e.name(keys::PK));
     if let Some(was) = reply_number_was {

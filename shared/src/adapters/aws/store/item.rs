@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::invoice::{DailyUsage, Invoice, InvoiceDoc, InvoiceNumber};
-use crate::domain::message::{HistoryEntry, Message};
+use crate::domain::message::{EARLY_REPORT_TTL, EarlyReport, HistoryEntry, Message};
 use crate::domain::optout::{OptOut, Source};
 use crate::domain::org::{EmailAddress, Org, OrgName, PostalAddress};
 use crate::domain::reply::{Reply, ReplyPart};
@@ -56,6 +56,13 @@ impl Builder {
     fn str(self, name: &str, v: impl Into<String>) -> Self {
         self.set(name, s(v))
     }
+    fn opt_n(self, name: &str, v: Option<impl ToString>) -> Self {
+        match v {
+            Some(v) => self.set(name, n(v)),
+            None => self,
+        }
+    }
+
     fn opt_str(self, name: &str, v: Option<impl Into<String>>) -> Self {
         match v {
             Some(v) => self.str(name, v),
@@ -86,6 +93,7 @@ pub fn org_item(o: &Org) -> Item {
                 .and_then(|a| serde_json::to_string(a).ok()),
         )
         .str("created_at", stamp(o.created_at))
+        .opt_n("daily_cap", o.daily_cap)
         .0
 }
 
@@ -184,6 +192,39 @@ pub fn carrier_ref_item(id: MessageId, carrier: &str, carrier_ref: &str) -> Item
     .str("created_at", stamp(created_at))
     .set(keys::EXPIRES_AT, n(keys::expires_at(created_at)))
     .0
+}
+
+/// A delivery report kept until the dispatcher records its carrier reference; DynamoDB's TTL
+/// removes it `EARLY_REPORT_TTL` after it came.
+pub fn early_report_item(r: &EarlyReport) -> Item {
+    Builder(key(
+        keys::early_report_pk(&r.carrier, &r.carrier_ref),
+        r.status.as_str(),
+    ))
+    .str("carrier", r.carrier.as_str())
+    .str("carrier_ref", r.carrier_ref.as_str())
+    .str("status", r.status.as_str())
+    .opt_str("reason", r.reason.map(|x| x.as_str()))
+    .str("received_at", stamp(r.received_at))
+    .set(
+        keys::EXPIRES_AT,
+        n((r.received_at + EARLY_REPORT_TTL).timestamp()),
+    )
+    .0
+}
+
+pub fn early_report_from(item: &Item) -> PortResult<EarlyReport> {
+    let r = Read::new(item, "early report");
+    Ok(EarlyReport {
+        carrier: r.str("carrier")?.to_owned(),
+        carrier_ref: r.str("carrier_ref")?.to_owned(),
+        status: r
+            .str("status")?
+            .parse()
+            .map_err(|_| PortError::Corrupt("early report status".into()))?,
+        reason: r.opt_str("reason")?.and_then(crate::domain::Reason::parse),
+        received_at: r.time("received_at")?,
+    })
 }
 
 /// The pointer item `REPLYNUM#<number>` → practice, written together with the practice.
@@ -380,6 +421,13 @@ pub fn org_from(item: &Item) -> PortResult<Org> {
         activated_on: r.parsed("activated_on", |v| v.parse::<NaiveDate>())?,
         address: r.opt_parsed("address", |v| serde_json::from_str::<PostalAddress>(v))?,
         created_at: r.time("created_at")?,
+        daily_cap: match item.get("daily_cap") {
+            Some(AttributeValue::N(v)) => Some(
+                v.parse()
+                    .map_err(|_| PortError::Corrupt("practice daily_cap".into()))?,
+            ),
+            _ => None,
+        },
     })
 }
 

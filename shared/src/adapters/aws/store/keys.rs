@@ -109,6 +109,26 @@ pub fn carrier_ref_pk(carrier: &str, carrier_ref: &str) -> String {
     format!("CREF#{carrier}#{carrier_ref}")
 }
 
+/// A practice's count of SMS accepted on one of its local days (`YYYY-MM-DD`).
+pub fn daily_count_pk(org: OrgId, day: chrono::NaiveDate) -> String {
+    format!("DAILY#{org}#{day}")
+}
+
+pub const SK_DAILY_COUNT: &str = "DAILY";
+
+/// A practice's API requests in one minute (Unix minute), for the per-practice rate limit.
+pub fn request_count_pk(org: OrgId, minute: i64) -> String {
+    format!("RATE#{org}#{minute}")
+}
+
+pub const SK_REQUEST_COUNT: &str = "RATE";
+
+/// A delivery report kept for a carrier reference not recorded yet; its sort key is the
+/// reported status, so a resent report is one failed conditional put.
+pub fn early_report_pk(carrier: &str, carrier_ref: &str) -> String {
+    format!("EARLY#{carrier}#{carrier_ref}")
+}
+
 /// The pointer from a reply number (E.164) to the one practice that has it.
 pub fn reply_number_pk(number: &PhoneNumber) -> String {
     format!("REPLYNUM#{}", number.as_str())

@@ -15,12 +15,12 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
 };
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use futures_util::{StreamExt as _, TryStreamExt as _, stream};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::invoice::{DailyUsage, Invoice, InvoiceNumber, NewInvoice};
-use crate::domain::message::{Message, RETENTION, Transition};
+use crate::domain::message::{EarlyReport, Message, RETENTION, Transition};
 use crate::domain::optout::OptOut;
 use crate::domain::org::{Org, OrgChanges};
 use crate::domain::reply::{Reply, ReplyPart};
@@ -1163,6 +1163,13 @@ impl Store for DynamoStore {
             if let Some(last) = current.history.last() {
                 moved.at = moved.at.max(last.at);
             }
+            // Past its 72 hours it counts as expired; the write's condition says the same.
+            if current
+                .sent_at
+                .is_some_and(|sent| sent <= moved.at - EXPIRY)
+            {
+                return Ok(false);
+            }
             match self.apply_once(&moved, &current, &from).await? {
                 Applied::Written => {
                     if moved.to == Status::Sent {
@@ -1256,6 +1263,86 @@ impl Store for DynamoStore {
             return Ok(None);
         }
         r.message_id("id").map(Some)
+    }
+
+    async fn count_daily(&self, org: OrgId, day: NaiveDate, n: u32, cap: u32) -> PortResult<bool> {
+        if n > cap {
+            return Ok(false);
+        }
+        let mut e = Expr::default();
+        let sent = e.name("sent");
+        // Kept two days past its day (the TTL), then DynamoDB deletes it.
+        let expires = day
+            .succ_opt()
+            .and_then(|d| d.succ_opt())
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map_or(0, |t| t.and_utc().timestamp());
+        let spec = UpdateSpec {
+            update: format!(
+                "ADD {sent} {} SET {} = {}",
+                e.value(AttributeValue::N(n.to_string())),
+                e.name(keys::EXPIRES_AT),
+                e.value(AttributeValue::N(expires.to_string()))
+            ),
+            condition: format!(
+                "attribute_not_exists({sent}) OR {sent} <= {}",
+                e.value(AttributeValue::N((cap - n).to_string()))
+            ),
+            expr: e,
+        };
+        let key = item::key(keys::daily_count_pk(org, day), keys::SK_DAILY_COUNT);
+        Ok(self.update(key, spec, ReturnValue::None).await?.is_some())
+    }
+
+    async fn count_request(&self, org: OrgId, at: DateTime<Utc>, limit: u32) -> PortResult<bool> {
+        if limit == 0 {
+            return Ok(false);
+        }
+        let minute = at.timestamp().div_euclid(60);
+        let mut e = Expr::default();
+        let n = e.name("n");
+        let spec = UpdateSpec {
+            update: format!(
+                "ADD {n} {} SET {} = {}",
+                e.value(item::n(1u32)),
+                e.name(keys::EXPIRES_AT),
+                // TTL deletes it some time after its minute; nothing reads it then.
+                e.value(item::n((minute + 2) * 60))
+            ),
+            condition: format!(
+                "attribute_not_exists({n}) OR {n} < {}",
+                e.value(item::n(limit))
+            ),
+            expr: e,
+        };
+        let key = item::key(keys::request_count_pk(org, minute), keys::SK_REQUEST_COUNT);
+        Ok(self.update(key, spec, ReturnValue::None).await?.is_some())
+    }
+
+    async fn park_report(&self, r: &EarlyReport) -> PortResult<()> {
+        // A failed condition is the same report parked before: nothing to add.
+        self.put_new(item::early_report_item(r)).await?;
+        Ok(())
+    }
+
+    async fn parked_reports(
+        &self,
+        carrier: &str,
+        carrier_ref: &str,
+        since: DateTime<Utc>,
+    ) -> PortResult<Vec<EarlyReport>> {
+        let items = self
+            .query_partition(None, keys::early_report_pk(carrier, carrier_ref), None)
+            .await?;
+        let reports = items
+            .iter()
+            .map(item::early_report_from)
+            .collect::<PortResult<Vec<_>>>()?;
+        // TTL deletes late; what is past it counts as gone.
+        Ok(reports
+            .into_iter()
+            .filter(|r| r.received_at >= since)
+            .collect())
     }
 
     async fn usage(&self, org: OrgId, month: Month) -> PortResult<Vec<DailyUsage>> {
@@ -1384,6 +1471,78 @@ impl Store for DynamoStore {
             .query_index(&keys::GSI2, keys::OPEN.to_owned(), None)
             .await?;
         items.iter().map(message_id_of_key).collect()
+    }
+
+    async fn stranded(
+        &self,
+        created_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> PortResult<Vec<MessageId>> {
+        // GSI2's OPEN partition holds exactly the pending/queued messages, by id, and ids sort
+        // by creation time: the old ones are a key range. The index lags and holds no lease,
+        // so the items themselves are read (consistently) to see who holds them.
+        let open = self
+            .query_index(
+                &keys::GSI2,
+                keys::OPEN.to_owned(),
+                Some(MessageId::floor(created_before).to_string()),
+            )
+            .await?;
+        let ids = open
+            .iter()
+            .map(message_id_of_key)
+            .collect::<PortResult<Vec<_>>>()?;
+        let mut stranded = Vec::new();
+        for chunk in ids.chunks(BATCH_GET_KEYS) {
+            let wanted = chunk
+                .iter()
+                .map(|id| item::key(keys::message_pk(*id), keys::SK_MESSAGE))
+                .collect();
+            for found in self.batch_get(wanted, "message").await? {
+                let m = item::message_from(&found)?;
+                let read = Read::new(&found, "message");
+                let lease = read.opt_time("lease_until")?;
+                let hold = read.opt_time("hold_until")?;
+                let free = matches!(m.status, Status::Pending | Status::Queued)
+                    && lease.is_none_or(|l| l < now)
+                    && hold.is_none_or(|h| h < now);
+                if free && m.created_at < created_before {
+                    stranded.push(m.id);
+                }
+            }
+        }
+        stranded.sort();
+        Ok(stranded)
+    }
+
+    async fn hold_for_requeue(
+        &self,
+        id: MessageId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> PortResult<Option<Status>> {
+        let mut e = Expr::default();
+        let (status, lease, hold) = (
+            e.name("status"),
+            e.name("lease_until"),
+            e.name("hold_until"),
+        );
+        let now = e.value(s(stamp(now)));
+        let spec = UpdateSpec {
+            update: format!("SET {hold} = {}", e.value(s(stamp(until)))),
+            condition: format!(
+                "{status} IN ({}, {}) AND (attribute_not_exists({lease}) OR {lease} < {now}) \
+                 AND (attribute_not_exists({hold}) OR {hold} < {now})",
+                e.value(s(Status::Pending.as_str())),
+                e.value(s(Status::Queued.as_str())),
+            ),
+            expr: e,
+        };
+        let key = item::key(keys::message_pk(id), keys::SK_MESSAGE);
+        self.update(key, spec, ReturnValue::AllNew)
+            .await?
+            .map(|item| item::message_from(&item).map(|m| m.status))
+            .transpose()
     }
 
     async fn expire_overdue(&self, now: DateTime<Utc>) -> PortResult<usize> {

@@ -9,18 +9,18 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::domain::apikey::{ApiKeyRecord, KeyHash};
 use crate::domain::invoice::{DailyUsage, Invoice, InvoiceNumber, NewInvoice};
-use crate::domain::message::{Message, RETENTION, Transition};
+use crate::domain::message::{EarlyReport, Message, RETENTION, Transition};
 use crate::domain::optout::OptOut;
 use crate::domain::org::{Org, OrgChanges};
 use crate::domain::reply::{Reply, ReplyPart};
 use crate::domain::status::EXPIRY;
 use crate::domain::{
-    InvoiceId, KeyId, MessageId, Month, OptOutId, OrgId, PhoneNumber, ReplyId, Status,
+    InvoiceId, KeyId, MessageId, Month, OptOutId, OrgId, PhoneNumber, Reason, ReplyId, Status,
 };
 use crate::ports::{
     IdempotencyClaim, IdempotencyRecord, InvoiceCreated, ListQuery, OptOutQuery, Page, PortError,
@@ -32,15 +32,37 @@ use row::{
     PART_COLUMNS, PartRow, REPLY_COLUMNS, ReplyRow, corrupt, from_ms, key_row, ms, number,
     parse_key, rfc3339,
 };
-use schema::{FORWARDING_COLUMNS, FORWARDING_INDEX, SCHEMA};
+use schema::{FORWARDING_COLUMNS, FORWARDING_INDEX, HOLD_COLUMN, SCHEMA};
 
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// Requests per practice in the current minute (`count_request`): one process serves the
+    /// local stack, so the counts live in its memory and never touch the file.
+    requests: Arc<Mutex<RequestCounts>>,
+}
+
+/// The minute being counted and each practice's requests in it.
+#[derive(Default)]
+struct RequestCounts {
+    minute: i64,
+    by_org: std::collections::HashMap<OrgId, u32>,
 }
 
 impl SqliteStore {
     pub fn open(path: &Path) -> PortResult<SqliteStore> {
+        // A new database is created owner-only (0600) before SQLite writes its first byte; its
+        // journal files take the database file's permissions.
+        let mut create = std::fs::OpenOptions::new();
+        create.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            create.mode(0o600);
+        }
+        create.open(path).map_err(|e| {
+            PortError::Unavailable(format!("cannot create database {}: {e}", path.display()))
+        })?;
         let conn = Connection::open(path).map_err(|e| {
             PortError::Unavailable(format!("cannot open database {}: {e}", path.display()))
         })?;
@@ -63,8 +85,20 @@ impl SqliteStore {
                 .map_err(db)?;
         }
         conn.execute_batch(FORWARDING_INDEX).map_err(db)?;
+        let has_hold: bool = conn
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('messages') WHERE name = 'hold_until'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(db)?
+            > 0;
+        if !has_hold {
+            conn.execute_batch(HOLD_COLUMN).map_err(db)?;
+        }
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            requests: Arc::default(),
         })
     }
 
@@ -737,7 +771,7 @@ impl Store for SqliteStore {
                  sent_at = COALESCE(sent_at, ?5), \
                  carrier = COALESCE(?6, carrier), carrier_ref = COALESCE(?7, carrier_ref), \
                  lease_until = 0 \
-                 WHERE id = ?1 AND status IN ({from})"
+                 WHERE id = ?1 AND status IN ({from}) AND (sent_at IS NULL OR sent_at > ?8)"
             );
             let tx = c.transaction().map_err(db)?;
             let n = tx
@@ -751,6 +785,9 @@ impl Store for SqliteStore {
                     sent_at,
                     carrier,
                     carrier_ref,
+                    // 72 hours past sending it counts as expired (readers show it so before
+                    // the sweep stores it): no later report may move it.
+                    ms(t.at - EXPIRY),
                 ])
                 .map_err(conflict_or_db("carrier reference"))?;
             if n == 1 && t.to == Status::Sent {
@@ -831,6 +868,111 @@ impl Store for SqliteStore {
                 .map_err(db)?;
             id.map(|i| MessageId::parse(&i).map_err(corrupt("message id")))
                 .transpose()
+        })
+        .await
+    }
+
+    async fn count_daily(&self, org: OrgId, day: NaiveDate, n: u32, cap: u32) -> PortResult<bool> {
+        if n > cap {
+            return Ok(false);
+        }
+        let (org, day) = (org.to_string(), day.to_string());
+        self.run(move |c| {
+            let changed = c
+                .prepare_cached(
+                    "INSERT INTO daily_counts (org_id, day, sent) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (org_id, day) DO UPDATE SET sent = sent + excluded.sent \
+                     WHERE sent + excluded.sent <= ?4",
+                )
+                .map_err(db)?
+                .execute(params![org, day, n, cap])
+                .map_err(db)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn count_request(&self, org: OrgId, at: DateTime<Utc>, limit: u32) -> PortResult<bool> {
+        let minute = at.timestamp().div_euclid(60);
+        let mut counts = self
+            .requests
+            .lock()
+            .map_err(|_| PortError::Unavailable("request counts lock poisoned".into()))?;
+        if counts.minute != minute {
+            // A new minute: the old counts are of no use any more.
+            *counts = RequestCounts {
+                minute,
+                by_org: Default::default(),
+            };
+        }
+        let n = counts.by_org.entry(org).or_default();
+        if *n >= limit {
+            return Ok(false);
+        }
+        *n += 1;
+        Ok(true)
+    }
+
+    async fn park_report(&self, r: &EarlyReport) -> PortResult<()> {
+        let r = r.clone();
+        self.run(move |c| {
+            c.prepare_cached(
+                "INSERT INTO early_reports (carrier, carrier_ref, status, reason, received_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+            )
+            .map_err(db)?
+            .execute(params![
+                r.carrier,
+                r.carrier_ref,
+                r.status.as_str(),
+                r.reason.map(|x| x.as_str()),
+                ms(r.received_at),
+            ])
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn parked_reports(
+        &self,
+        carrier: &str,
+        carrier_ref: &str,
+        since: DateTime<Utc>,
+    ) -> PortResult<Vec<EarlyReport>> {
+        let (carrier, carrier_ref) = (carrier.to_owned(), carrier_ref.to_owned());
+        self.run(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT status, reason, received_at FROM early_reports \
+                     WHERE carrier = ?1 AND carrier_ref = ?2 AND received_at >= ?3",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![carrier, carrier_ref, ms(since)], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            rows.into_iter()
+                .map(|(status, reason, at)| {
+                    Ok(EarlyReport {
+                        carrier: carrier.clone(),
+                        carrier_ref: carrier_ref.clone(),
+                        status: status
+                            .parse()
+                            .map_err(|_| PortError::Corrupt("early report status".into()))?,
+                        reason: reason.as_deref().and_then(Reason::parse),
+                        received_at: DateTime::<Utc>::from_timestamp_millis(at)
+                            .ok_or_else(|| PortError::Corrupt("early report time".into()))?,
+                    })
+                })
+                .collect()
         })
         .await
     }
@@ -1072,6 +1214,62 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn stranded(
+        &self,
+        created_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> PortResult<Vec<MessageId>> {
+        self.run(move |c| {
+            // A released claim is lease 0, a fresh `pending` has none; nor has it a hold.
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT id FROM messages WHERE created_at < ?1 \
+                     AND status IN ('pending', 'queued') \
+                     AND lease_until < ?2 AND hold_until < ?2 ORDER BY id",
+                )
+                .map_err(db)?;
+            let ids = stmt
+                .query_map(params![ms(created_before), ms(now)], |r| {
+                    r.get::<_, String>(0)
+                })
+                .map_err(db)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(db)?;
+            ids.iter()
+                .map(|i| MessageId::parse(i).map_err(corrupt("message id")))
+                .collect()
+        })
+        .await
+    }
+
+    async fn hold_for_requeue(
+        &self,
+        id: MessageId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> PortResult<Option<Status>> {
+        let id = id.to_string();
+        self.run(move |c| {
+            let status: Option<String> = c
+                .prepare_cached(
+                    "UPDATE messages SET hold_until = ?3 WHERE id = ?1 \
+                     AND status IN ('pending', 'queued') \
+                     AND lease_until < ?2 AND hold_until < ?2 RETURNING status",
+                )
+                .map_err(db)?
+                .query_row(params![id, ms(now), ms(until)], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            status
+                .map(|s| {
+                    s.parse()
+                        .map_err(|_| PortError::Corrupt("message status".into()))
+                })
+                .transpose()
+        })
+        .await
+    }
+
     async fn expire_overdue(&self, now: DateTime<Utc>) -> PortResult<usize> {
         self.run(move |c| {
             // The history entry carries the moment it expired (sent_at + 72 h), not the sweep's.
@@ -1107,6 +1305,16 @@ impl Store for SqliteStore {
             tx.execute(
                 "DELETE FROM idempotency_keys WHERE created_at < ?1",
                 [ms(cutoff)],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "DELETE FROM early_reports WHERE received_at < ?1",
+                [ms(cutoff)],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "DELETE FROM daily_counts WHERE day < ?1",
+                [cutoff.date_naive().to_string()],
             )
             .map_err(db)?;
             accounts::purge(&tx, cutoff)?;

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS messages (
     carrier TEXT,
     carrier_ref TEXT,
     lease_until INTEGER NOT NULL DEFAULT 0,
+    hold_until INTEGER NOT NULL DEFAULT 0,
     history TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_by_org ON messages (org_id, id);
@@ -119,6 +120,23 @@ CREATE TABLE IF NOT EXISTS opt_outs (
     PRIMARY KEY (org_id, number)
 );
 CREATE INDEX IF NOT EXISTS opt_outs_by_org ON opt_outs (org_id, id);
+-- SMS accepted per practice and local day, for the daily cap.
+CREATE TABLE IF NOT EXISTS daily_counts (
+    org_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    sent INTEGER NOT NULL,
+    PRIMARY KEY (org_id, day)
+);
+-- Delivery reports that came before the dispatcher recorded the carrier's reference; read by
+-- the dispatcher after it writes `sent`, ignored after a few hours, purged with the rest.
+CREATE TABLE IF NOT EXISTS early_reports (
+    carrier TEXT NOT NULL,
+    carrier_ref TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (carrier, carrier_ref, status)
+);
 "#;
 
 /// What a database made before forwarding existed lacks. Its replies were never e-mailed and
@@ -129,6 +147,11 @@ ALTER TABLE replies ADD COLUMN forwarded_at INTEGER;
 ALTER TABLE replies ADD COLUMN forward_lease_until INTEGER NOT NULL DEFAULT 0;
 UPDATE replies SET forwarded_at = received_at;
 ";
+
+/// What a database made before the sweeper existed lacks: its hold on a message it enqueued
+/// again (none held yet).
+pub(super) const HOLD_COLUMN: &str =
+    "ALTER TABLE messages ADD COLUMN hold_until INTEGER NOT NULL DEFAULT 0;";
 
 /// Replies still to be e-mailed, for the sweep; created after the columns exist.
 pub(super) const FORWARDING_INDEX: &str = "

@@ -1,12 +1,12 @@
-//! The practice's local time, for the e-mail: Germany, Austria and Switzerland (the regions
+//! The practice's local time, for the reply e-mail and the day its daily cap counts in: Germany, Austria and Switzerland (the regions
 //! praxis-sms serves) all keep Central European Time with the EU's summer time (Directive
 //! 2000/84/EC, which Switzerland follows): UTC+1, and UTC+2 from 01:00 UTC on the last Sunday
 //! of March to 01:00 UTC on the last Sunday of October. That rule is these few lines instead of
 //! a time zone database in the Lambda binary; the tests check it against the system's database
 //! (Europe/Berlin, Europe/Vienna, Europe/Zurich) hour by hour over decades.
 
+use super::Region;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
-use praxis_shared::domain::Region;
 
 /// The IANA zone of a practice's region: Vienna for AT, Zurich for CH and LI, Berlin for DE and
 /// any other region (a practice elsewhere is not a case the product has).
@@ -23,6 +23,27 @@ pub fn local_time(region: Region, at: DateTime<Utc>) -> NaiveDateTime {
     let _ = zone_of(region);
     let offset = if summer_time(at) { 2 } else { 1 };
     (at + Duration::hours(offset)).naive_utc()
+}
+
+/// The practice's calendar day at `at`: what its daily cap counts in.
+pub fn local_day(region: Region, at: DateTime<Utc>) -> NaiveDate {
+    local_time(region, at).date()
+}
+
+/// The next local midnight of `region` after `at`, as a UTC instant: when a new day's cap
+/// begins.
+pub fn next_local_midnight(region: Region, at: DateTime<Utc>) -> DateTime<Utc> {
+    let local = local_time(region, at);
+    let midnight = local
+        .date()
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or(local);
+    // The offset at midnight is the day's (the switches are at 01:00 UTC, never at midnight).
+    let offset = local - at.naive_utc();
+    let guess = (midnight - offset).and_utc();
+    let offset = local_time(region, guess) - guess.naive_utc();
+    (midnight - offset).and_utc()
 }
 
 fn summer_time(at: DateTime<Utc>) -> bool {
@@ -71,6 +92,26 @@ mod tests {
         Utc.with_ymd_and_hms(y, m, d, h, min, 0)
             .single()
             .expect("time")
+    }
+
+    #[test]
+    fn the_day_turns_at_local_midnight() {
+        let de = Region::DE;
+        // 23:30 UTC in winter is 00:30 the next day in Berlin.
+        let late = utc(2026, 11, 17, 23, 30);
+        assert_eq!(
+            local_day(de, late),
+            NaiveDate::from_ymd_opt(2026, 11, 18).expect("day")
+        );
+        assert_eq!(next_local_midnight(de, late), utc(2026, 11, 18, 23, 0));
+        // In summer midnight is 22:00 UTC.
+        let summer = utc(2026, 7, 1, 12, 0);
+        assert_eq!(next_local_midnight(de, summer), utc(2026, 7, 1, 22, 0));
+        // On the night summer time ends (25 October 2026) the next midnight is still UTC+1's.
+        assert_eq!(
+            next_local_midnight(de, utc(2026, 10, 25, 12, 0)),
+            utc(2026, 10, 25, 23, 0)
+        );
     }
 
     #[test]
