@@ -43,6 +43,7 @@ async fn run(messages: usize, runs: usize) -> Res<()> {
         reply_number: None,
         activated_on: now.date_naive(),
         address: None,
+        daily_cap: None,
         created_at: now,
     };
     svc.store.create_org(&org).await?;
