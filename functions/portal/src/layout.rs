@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
-use praxis_shared::domain::Status;
+use praxis_shared::domain::{Region, Status, local_time};
 
 use crate::session::Signed;
 
@@ -132,19 +132,9 @@ pub fn date(t: DateTime<Utc>) -> String {
     berlin(t).format("%d.%m.%Y").to_string()
 }
 
-/// UTC+1, or UTC+2 between the last Sundays of March and October at 01:00 UTC.
+/// The wall clock of the practices (Germany, Austria and Switzerland keep the same one).
 pub fn berlin(t: DateTime<Utc>) -> chrono::NaiveDateTime {
-    use chrono::{Datelike, NaiveDate, Weekday};
-    let last_sunday = |month: u32| {
-        let mut d = NaiveDate::from_ymd_opt(t.year(), month, 31).unwrap_or_default();
-        while d.weekday() != Weekday::Sun {
-            d = d.pred_opt().unwrap_or(d);
-        }
-        d.and_hms_opt(1, 0, 0).unwrap_or_default().and_utc()
-    };
-    let summer = t >= last_sunday(3) && t < last_sunday(10);
-    let offset = if summer { 2 } else { 1 };
-    (t + chrono::Duration::hours(offset)).naive_utc()
+    local_time::local_time(Region::DE, t)
 }
 
 /// A status as the FAQ names it, as a badge.

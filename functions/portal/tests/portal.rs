@@ -589,3 +589,47 @@ async fn an_invited_team_member_sets_a_password_signs_in_and_is_removed() {
         "a removed member's session is over"
     );
 }
+
+#[tokio::test]
+async fn the_date_filter_counts_the_practices_days_not_utcs() {
+    use praxis_shared::domain::local_time::{local_day, start_of_local_day};
+    use praxis_shared::domain::message::Message;
+    use praxis_shared::domain::{MessageId, MessageText, PhoneNumber, SenderId};
+    let (s, org) = Stack::with_owner().await;
+    // Yesterday in Berlin, and one message half an hour either side of its midnight: the
+    // late one is UTC's yesterday too, but the practice's day before.
+    let day = local_day(Region::DE, s.clock.now()) - Duration::days(1);
+    let midnight = start_of_local_day(Region::DE, day);
+    let at = |t: DateTime<Utc>, to: &str| {
+        Message::accepted(
+            MessageId::new(t),
+            org.id,
+            PhoneNumber::parse(to, Region::DE).expect("number"),
+            SenderId::parse("Praxis").expect("sender"),
+            MessageText::parse("Terminerinnerung", false).expect("text"),
+            None,
+            t,
+        )
+    };
+    let before = at(midnight - Duration::minutes(30), "+4917612340001");
+    let after = at(midnight + Duration::minutes(30), "+4917612340002");
+    s.svc
+        .store
+        .insert_messages(&[before.clone(), after.clone()])
+        .await
+        .expect("insert");
+    let (cookie, _) = s.session("chef@example.de").await;
+    let d = day.format("%Y-%m-%d");
+    let page = text(&s.get(&format!("/sms?von={d}&bis={d}"), &cookie).await);
+    assert!(
+        page.contains(&after.id.to_string()),
+        "the day's message is listed"
+    );
+    assert!(
+        !page.contains(&before.id.to_string()),
+        "the message of the evening before is not"
+    );
+    let prev = (day - Duration::days(1)).format("%Y-%m-%d");
+    let page = text(&s.get(&format!("/sms?von={prev}&bis={prev}"), &cookie).await);
+    assert!(page.contains(&before.id.to_string()) && !page.contains(&after.id.to_string()));
+}

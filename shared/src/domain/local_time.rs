@@ -34,14 +34,17 @@ pub fn local_day(region: Region, at: DateTime<Utc>) -> NaiveDate {
 /// begins.
 pub fn next_local_midnight(region: Region, at: DateTime<Utc>) -> DateTime<Utc> {
     let local = local_time(region, at);
-    let midnight = local
-        .date()
-        .succ_opt()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .unwrap_or(local);
-    // The offset at midnight is the day's (the switches are at 01:00 UTC, never at midnight).
-    let offset = local - at.naive_utc();
-    let guess = (midnight - offset).and_utc();
+    let next = local.date().succ_opt().unwrap_or(local.date());
+    start_of_local_day(region, next)
+}
+
+/// The first instant of the practice's calendar day `day`, as a UTC instant (a date filter's
+/// lower bound; the next day's start is its upper one).
+pub fn start_of_local_day(region: Region, day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_time(chrono::NaiveTime::MIN);
+    // The offset at midnight is the day's (the switches are at 01:00 UTC, never at midnight):
+    // winter's offset gives an instant of that day, whose offset is then the right one.
+    let guess = (midnight - Duration::hours(1)).and_utc();
     let offset = local_time(region, guess) - guess.naive_utc();
     (midnight - offset).and_utc()
 }
@@ -110,6 +113,18 @@ mod tests {
         // On the night summer time ends (25 October 2026) the next midnight is still UTC+1's.
         assert_eq!(
             next_local_midnight(de, utc(2026, 10, 25, 12, 0)),
+            utc(2026, 10, 25, 23, 0)
+        );
+        // A day's start, on either side of both switches.
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).expect("day");
+        assert_eq!(start_of_local_day(de, day(3, 29)), utc(2026, 3, 28, 23, 0));
+        assert_eq!(start_of_local_day(de, day(3, 30)), utc(2026, 3, 29, 22, 0));
+        assert_eq!(
+            start_of_local_day(de, day(10, 25)),
+            utc(2026, 10, 24, 22, 0)
+        );
+        assert_eq!(
+            start_of_local_day(de, day(10, 26)),
             utc(2026, 10, 25, 23, 0)
         );
     }

@@ -10,7 +10,7 @@ use http::{HeaderValue, header};
 use maud::{Markup, html};
 use praxis_shared::domain::message::{Message, retention_cutoff};
 use praxis_shared::domain::org::Org;
-use praxis_shared::domain::{MessageId, PhoneNumber, Status};
+use praxis_shared::domain::{MessageId, PhoneNumber, Status, local_time};
 use praxis_shared::ports::{ListQuery, PortResult};
 use praxis_shared::services::Services;
 
@@ -127,15 +127,15 @@ pub async fn find(
 ) -> PortResult<(Vec<Message>, Option<MessageId>)> {
     let now = svc.clock.now();
     let cutoff = retention_cutoff(now);
+    // The days are the practice's: from its midnight to the last instant before the next.
     let since = filter
         .from
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| d.and_utc())
+        .map(|d| local_time::start_of_local_day(org.region, d))
         .map_or(cutoff, |d: DateTime<Utc>| d.max(cutoff));
     let until = filter
         .to
-        .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999))
-        .map(|d| d.and_utc());
+        .and_then(|d| d.succ_opt())
+        .map(|d| local_time::start_of_local_day(org.region, d) - chrono::Duration::milliseconds(1));
     let mut found = Vec::new();
     let mut after = filter.after;
     loop {
