@@ -201,6 +201,21 @@ impl Wiring {
         Ok(self)
     }
 
+    /// Links to the blobs in `PRAXIS_SMS_BUCKET` (presigned S3 GET URLs), without reading or
+    /// writing any: what the `api` and `portal` functions need, without the S3 client in their
+    /// binaries. Ports given stay as given.
+    pub fn with_blob_links(self) -> Result<Wiring, WiringError> {
+        #[cfg(feature = "aws")]
+        if let Some(aws) = &self.aws {
+            let bucket = required(&self.get, ENV_BUCKET)?;
+            let presigner = crate::adapters::aws::S3Presigner::new(&aws.config, bucket);
+            let mut wiring = self;
+            wiring.services.blobs = Arc::new(presigner);
+            return Ok(wiring);
+        }
+        Ok(self)
+    }
+
     /// The invoice queue (SQS) at `PRAXIS_SMS_INVOICE_QUEUE_URL`. Ports given stay as given.
     pub fn with_invoice_jobs(self) -> Result<Wiring, WiringError> {
         #[cfg(feature = "aws")]

@@ -334,4 +334,88 @@ async fn s3_blobs_are_private_encrypted_and_presigned() {
         .await
         .expect("presign");
     assert!(short.contains("X-Amz-Expires=60"), "{short}");
+
+    // The links-only presigner of `api` and `portal` (no S3 client): its URL fetches the same
+    // object, and it neither reads nor writes.
+    let links = praxis_shared::adapters::aws::S3Presigner::new(&config, bucket.clone());
+    let url = links
+        .presign_get("invoices/2026/11/r-1.pdf", Duration::from_secs(24 * 3600))
+        .await
+        .expect("presign");
+    assert!(url.contains("X-Amz-Expires=900"), "{url}");
+    let fetched = praxis_shared::http::client_builder()
+        .build()
+        .expect("client")
+        .get(&url)
+        .send()
+        .await
+        .expect("fetch presigned");
+    assert!(fetched.status().is_success(), "{}", fetched.status());
+    assert_eq!(fetched.bytes().await.expect("bytes").to_vec(), pdf);
+    assert!(links.get("invoices/2026/11/r-1.pdf").await.is_err());
+    assert!(links.put("x", "text/plain", vec![]).await.is_err());
+}
+
+/// moto does not check signatures, so the presigner's are checked against the S3 client's
+/// own `presigned` (the oracle), for the same credentials, time and key: at AWS
+/// (virtual-hosted) and at an emulator's endpoint (path-style), with a session token.
+#[tokio::test]
+async fn presigned_links_are_signed_as_the_s3_client_signs_them() {
+    use aws_credential_types::Credentials;
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    use aws_sdk_s3::presigning::PresigningConfig;
+    let credentials = Credentials::new(
+        "AKIDEXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        Some("session/token+with=chars".into()),
+        None,
+        "test",
+    );
+    let at = std::time::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+    let key = "invoices/01M8HD9ZFJ67DX4VJX619DH8AG/2026-11/2026-000123.pdf";
+    for endpoint in [None, Some("http://127.0.0.1:5000")] {
+        let mut builder = SdkConfig::builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials.clone()))
+            .region(aws_config::Region::new("eu-central-1"))
+            .behavior_version(aws_config::BehaviorVersion::latest());
+        if let Some(e) = endpoint {
+            builder = builder.endpoint_url(e);
+        }
+        let config = builder.build();
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(endpoint.is_some())
+                .build(),
+        );
+        let oracle = s3
+            .get_object()
+            .bucket("praxis-sms-blobs")
+            .key(key)
+            .presigned(
+                PresigningConfig::builder()
+                    .start_time(at)
+                    .expires_in(Duration::from_secs(900))
+                    .build()
+                    .expect("presigning config"),
+            )
+            .await
+            .expect("oracle presign")
+            .uri()
+            .to_owned();
+        let ours = praxis_shared::adapters::aws::S3Presigner::with_endpoint(
+            &config,
+            "praxis-sms-blobs".into(),
+            endpoint.map(str::to_owned),
+        )
+        .presign_at(key, Duration::from_secs(900), at)
+        .await
+        .expect("presign");
+        let split = |u: &str| {
+            let (base, query) = u.split_once('?').expect("a query");
+            let mut params: Vec<String> = query.split('&').map(str::to_owned).collect();
+            params.sort();
+            (base.to_owned(), params)
+        };
+        assert_eq!(split(&ours), split(&oracle), "ours {ours}\noracle {oracle}");
+    }
 }

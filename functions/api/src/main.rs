@@ -16,7 +16,7 @@ async fn main() -> Result<(), Error> {
     let svc = Wiring::from_env()
         .await?
         .with_queue()?
-        .with_blobs()?
+        .with_blob_links()?
         .with_invoice_links()?
         .build();
     run(praxis_api::router(svc)).await

@@ -20,7 +20,7 @@ async fn main() -> Result<(), Error> {
     let svc = Wiring::from_env()
         .await?
         .with_mailer()?
-        .with_blobs()?
+        .with_blob_links()?
         .build();
     run(praxis_portal::router(svc, config)).await
 }

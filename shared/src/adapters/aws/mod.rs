@@ -6,6 +6,7 @@
 mod blobs;
 mod error;
 mod mailer;
+mod presign;
 mod provision;
 mod queue;
 mod ssm;
@@ -13,6 +14,7 @@ mod store;
 
 pub use blobs::S3Blobs;
 pub use mailer::SesMailer;
+pub use presign::S3Presigner;
 pub use provision::{
     create_bucket, create_invoice_queues, create_queues, create_table, verify_sender,
 };
