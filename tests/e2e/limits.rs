@@ -10,6 +10,15 @@ use serde_json::{Value, json};
 
 use crate::helpers::Stack;
 
+/// The seconds of a 429's `Retry-After`.
+fn retry_after(res: &reqwest::Response) -> u64 {
+    res.headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in seconds")
+}
+
 fn batch(n: usize) -> Value {
     let items: Vec<Value> = (0..n)
         .map(|i| json!({ "to": format!("+4917612345{i:03}"), "text": "Terminerinnerung" }))
@@ -36,12 +45,7 @@ async fn over_the_daily_cap_a_send_is_429_and_nothing_is_stored() {
         .await
         .expect("request");
     assert_eq!(res.status().as_u16(), 429);
-    let retry_after: u64 = res
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("a Retry-After in seconds");
+    let retry_after = retry_after(&res);
     assert!((1..=25 * 3600).contains(&retry_after), "{retry_after}");
     let body: Value = res.json().await.expect("JSON");
     assert_eq!(body["error"]["code"], "daily_limit_reached", "{body}");
@@ -110,12 +114,7 @@ async fn past_the_practices_requests_per_minute_the_api_answers_429_and_does_not
         .await
         .expect("request");
     assert_eq!(res.status().as_u16(), 429);
-    let retry_after: u64 = res
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("a Retry-After in seconds");
+    let retry_after = retry_after(&res);
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     let body: Value = res.json().await.expect("JSON");
     assert_eq!(body["error"]["code"], "rate_limited", "{body}");

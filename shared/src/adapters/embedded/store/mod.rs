@@ -102,6 +102,28 @@ impl SqliteStore {
         })
     }
 
+    /// Sets `column` of the row `id` of `table` to `at` unless it is set: one conditional write,
+    /// true if this call set it (as `DynamoStore::stamp_once`).
+    async fn stamp_once(
+        &self,
+        table: &'static str,
+        column: &'static str,
+        id: String,
+        at: DateTime<Utc>,
+    ) -> PortResult<bool> {
+        self.run(move |c| {
+            let n = c
+                .prepare_cached(&format!(
+                    "UPDATE {table} SET {column} = ?2 WHERE id = ?1 AND {column} IS NULL"
+                ))
+                .map_err(db)?
+                .execute(params![id, ms(at)])
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
     /// Runs `f` on the connection on a blocking thread, keeping SQLite's I/O off the async
     /// workers.
     async fn run<T, F>(&self, f: F) -> PortResult<T>
@@ -366,17 +388,8 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_api_key(&self, id: KeyId, at: DateTime<Utc>) -> PortResult<bool> {
-        let id = id.to_string();
-        self.run(move |c| {
-            let n = c
-                .execute(
-                    "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                    params![id, ms(at)],
-                )
-                .map_err(db)?;
-            Ok(n == 1)
-        })
-        .await
+        self.stamp_once("api_keys", "revoked_at", id.to_string(), at)
+            .await
     }
 
     async fn claim_idempotency_key(
@@ -1115,17 +1128,8 @@ impl Store for SqliteStore {
     }
 
     async fn mark_invoice_delivered(&self, id: InvoiceId, at: DateTime<Utc>) -> PortResult<bool> {
-        let id = id.to_string();
-        self.run(move |c| {
-            let n = c
-                .execute(
-                    "UPDATE invoices SET delivered_at = ?2 WHERE id = ?1 AND delivered_at IS NULL",
-                    params![id, ms(at)],
-                )
-                .map_err(db)?;
-            Ok(n == 1)
-        })
-        .await
+        self.stamp_once("invoices", "delivered_at", id.to_string(), at)
+            .await
     }
 
     async fn lift_opt_out(&self, org: OrgId, number: &PhoneNumber) -> PortResult<bool> {
